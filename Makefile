@@ -29,7 +29,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	@echo "== serving the Todo API on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
-	$(PY) -m backend.devserver --host $(HOST) --port $(PORT)
+	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	@echo "== codegen --check"

@@ -1,0 +1,1 @@
+"""The hand-written server of the Todo API."""
