@@ -65,6 +65,7 @@ NUMERIC_KEYWORDS = (
     "maxItems",
 )
 VALUE_KEYWORDS = ("default", "example")
+COUNT_KEYWORDS = ("minLength", "maxLength", "minItems", "maxItems")
 STRING_KEYWORDS = ("pattern",)
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 # Status codes a response table may name: RFC 9110 and the common extensions.
@@ -220,13 +221,17 @@ class Section:
                 self.line,
                 f"section '{self.title}' needs a table with columns {' | '.join(columns)}",
             )
+        if len(self.tables) > 1:
+            raise SpecError(self.tables[1].line, f"section '{self.title}' has a second table")
         table = self.tables[0]
         if [c.lower() for c in table.columns] != [c.lower() for c in columns]:
             raise SpecError(
                 table.line,
                 f"table columns are {' | '.join(table.columns)}; expected {' | '.join(columns)}",
             )
-        return table
+        # Column names match case-insensitively; key the cells by the names callers use.
+        rows = [Row(r.line, dict(zip(columns, r.cells.values(), strict=True))) for r in table.rows]
+        return Table(table.line, list(columns), rows)
 
     def options(self) -> dict[str, Item]:
         """`- Key: value` bullet items, by lower-case key."""
@@ -267,7 +272,9 @@ def read_sections(text: str) -> Section:
     """Parse Markdown into a tree of heading sections holding paragraphs, tables and items."""
     md = MarkdownIt("commonmark").enable("table")
     tokens = md.parse(text)
-    lines = text.splitlines()
+    # Split lines as markdown-it does: str.splitlines() also breaks on form feeds and U+2028,
+    # which would shift the source lines that count_cells() reads.
+    lines = re.split(r"\r\n?|\n", text)
     root = Section(level=0, title="(document)", line=1)
     stack = [root]
     index = 0
@@ -285,6 +292,13 @@ def read_sections(text: str) -> Section:
             index += 3
             continue
         if token.type == "paragraph_open" and token.level == 0:
+            if tokens[index + 1].content.startswith("|"):
+                # A blank line inside a table ends it; the rows after it become a paragraph.
+                raise SpecError(
+                    line,
+                    "table row outside a table (a blank line inside the "
+                    "table, or a missing |---| line under its header?)",
+                )
             # Soft line breaks are spaces in Markdown; keep paragraphs as one line each.
             stack[-1].paragraphs.append(" ".join(tokens[index + 1].content.split("\n")).strip())
             index += 3
@@ -426,6 +440,8 @@ def apply_constraints(
                 number = float(raw) if "." in raw else int(raw)
             except ValueError:
                 raise SpecError(line, f"{keyword} needs a number, got '{raw}'") from None
+            if keyword in COUNT_KEYWORDS and (not isinstance(number, int) or number < 0):
+                raise SpecError(line, f"{keyword} needs a whole number >= 0, got '{raw}'")
             schema[keyword] = number
         elif keyword in STRING_KEYWORDS:
             try:
@@ -436,7 +452,9 @@ def apply_constraints(
                 ) from None
             schema[keyword] = raw
         elif keyword in VALUE_KEYWORDS:
-            target = schema.get("$ref", "").rpartition("/")[2]
+            # `Name or null` is an anyOf whose first member is the reference.
+            reference = schema.get("$ref") or schema.get("anyOf", [{}])[0].get("$ref", "")
+            target = reference.rpartition("/")[2]
             if target in enum_values and raw not in enum_values[target]:
                 raise SpecError(line, f"{keyword} '{raw}' is not a value of {target}")
             value = coerce_value(raw, type_expression, line, keyword)
@@ -471,6 +489,13 @@ PARAMETER_COLUMNS = ("Name", "In", "Type", "Required", "Constraints", "Descripti
 BODY_COLUMNS = ("Media type", "Schema", "Required", "Description")
 RESPONSE_COLUMNS = ("Status", "Schema", "Headers", "Description")
 LINK_COLUMNS = ("Status", "Name", "Operation", "Parameters", "Description")
+OPERATION_SECTIONS = ("parameters", "request body", "responses", "links")
+OPERATION_ITEMS = {
+    "operation id": "Operation ID",
+    "summary": "Summary",
+    "tags": "Tags",
+    "security": "Security",
+}
 
 
 @dataclass
@@ -548,6 +573,8 @@ class Builder:
         found: dict[str, Any] = {}
         for row in section.table(("Header", "Type", "Description")).rows:
             name = require_cell(row, "Header")
+            if name in found:
+                raise SpecError(row.line, f"duplicate header '{name}'")
             schema = parse_type(require_cell(row, "Type"), row.line, set()).schema
             found[name] = {"description": row.cells["Description"].source, "schema": schema}
             self.header_names.add(name)
@@ -560,8 +587,10 @@ class Builder:
             if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", child.title):
                 raise SpecError(child.line, f"schema name '{child.title}' must be PascalCase")
             self.schema_names.add(child.title)
-            if child.tables and child.tables[0].columns == list(ENUM_COLUMNS):
-                self.enum_values[child.title] = [r.text("Value") for r in child.tables[0].rows]
+            columns = [c.lower() for c in child.tables[0].columns] if child.tables else []
+            if columns == [c.lower() for c in ENUM_COLUMNS]:
+                rows = child.table(ENUM_COLUMNS).rows
+                self.enum_values[child.title] = [r.text("Value") for r in rows]
         built: dict[str, Any] = {}
         for child in section.children:
             if child.title in self.enum_values:
@@ -571,6 +600,8 @@ class Builder:
         return built
 
     def enum_schema(self, section: Section) -> dict[str, Any]:
+        for item in section.items:
+            raise SpecError(item.line, "an enum schema takes no '- Key: value' options")
         rows = section.table(ENUM_COLUMNS).rows
         lines = [f"- `{r.text('Value')}`: {r.cells['Description'].source}" for r in rows]
         description = "\n\n".join([*section.paragraphs, "\n".join(lines)])
@@ -638,11 +669,19 @@ class Builder:
         self, section: Section, path: str, tags: set[str], schemes: set[str]
     ) -> dict[str, Any]:
         options = section.options()
-        for key in ("operation id", "summary", "tags", "security"):
+        for key in sorted(set(options) - set(OPERATION_ITEMS)):
+            raise SpecError(options[key].line, f"unknown operation item '{key}'")
+        for child in section.children:
+            if child.title.lower() not in OPERATION_SECTIONS:
+                raise SpecError(
+                    child.line,
+                    f"unknown section '{child.title}' in an operation (expected one of "
+                    f"{', '.join(title.capitalize() for title in OPERATION_SECTIONS)})",
+                )
+        for key, label in OPERATION_ITEMS.items():
             if key not in options:
                 raise SpecError(
-                    section.line,
-                    f"operation '{section.title}' needs a '- {key.capitalize()}: ...' item",
+                    section.line, f"operation '{section.title}' needs a '- {label}: ...' item"
                 )
         operation_id = options["operation id"].text
         if operation_id in self.operation_ids:
@@ -798,7 +837,11 @@ class Builder:
             link: dict[str, Any] = {"operationId": operation_id, "parameters": parameters}
             if row.cells["Description"].source:
                 link["description"] = row.cells["Description"].source
-            responses[status].setdefault("links", {})[require_cell(row, "Name")] = link
+            links = responses[status].setdefault("links", {})
+            name = require_cell(row, "Name")
+            if name in links:
+                raise SpecError(row.line, f"duplicate link '{name}' on status {status}")
+            links[name] = link
 
 
 def build_openapi(text: str) -> dict[str, Any]:
@@ -895,7 +938,13 @@ def render_all(root: Path) -> dict[Path, str]:
     spec_path = root / SPEC
     if not spec_path.is_file():
         raise SpecError(0, "the spec file does not exist")
-    document = build_openapi(spec_path.read_text(encoding="utf-8"))
+    raw = spec_path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise SpecError(line, f"the spec is not UTF-8 ({error.reason})") from None
+    document = build_openapi(text)
     return {
         OPENAPI_YAML: render_yaml(document),
         OPENAPI_JSON: render_json(document),
