@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint codegen check fuzz security bench lock clean
+.PHONY: help install run token test lint codegen fuzz security bench lock clean
 
 help:
 	@echo "make run       serve the API on SQLite (http://$(HOST):$(PORT)/docs)"
+	@echo "make token     print a development token (USER_ID=alice by default)"
 	@echo "make test      run the whole test suite (PostgreSQL included where available)"
 	@echo "make lint      ruff + mypy + codegen --check"
 	@echo "make codegen   regenerate openapi/ and generated/ from specs/"
@@ -27,7 +28,12 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-run: $(STAMP)
+# A fresh checkout gets a random development secret in .env (never committed).
+.env:
+	@echo "== writing .env with a random development BETTER_AUTH_SECRET"
+	@$(PYTHON) -c "import secrets; print('BETTER_AUTH_SECRET=' + secrets.token_hex(32))" > .env
+
+run: $(STAMP) .env
 	@echo "== serving the Todo API on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
 
@@ -36,6 +42,9 @@ test: $(STAMP)
 	$(PY) codegen.py --check
 	@echo "== pytest"
 	$(PY) -m pytest
+
+token: $(STAMP) .env
+	@$(PY) -m backend.mint_token $(or $(USER_ID),alice)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,27 +1,87 @@
-"""Application factory: wires the contract, routers and handlers together."""
+"""create_app(settings): wiring only — contract, routers, error handlers, lifespan."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-CONTRACT = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
+from backend.body_limits import BodyLimits
+from backend.contract import load_contract
+from backend.db import create_engine
+from backend.errors import install_error_handlers
+from backend.routes import tasks
+from backend.schema import upgrade_to_head
+from backend.settings import Settings
+from backend.store import TaskStore
+
+logger = logging.getLogger(__name__)
 
 
-def load_contract() -> dict[str, Any]:
-    """The committed OpenAPI document: the spec is the contract, never a re-derived schema."""
-    document: dict[str, Any] = json.loads(CONTRACT.read_text(encoding="utf-8"))
-    return document
+def build_verifier(settings: Settings) -> TokenVerifier:
+    """The one verification mode the settings configure (Settings enforces exactly one)."""
+    common = {
+        "issuer": settings.jwt_issuer,
+        "audience": settings.jwt_audience,
+        "leeway_seconds": settings.jwt_leeway_seconds,
+    }
+    if settings.better_auth_jwks_url is not None:
+        return JwksVerifier(
+            settings.better_auth_jwks_url,
+            algorithms=settings.jwt_algorithms or ("EdDSA",),
+            min_refresh_interval_seconds=settings.jwks_min_refresh_seconds,
+            **common,  # type: ignore[arg-type]
+        )
+    secret = settings.better_auth_secret
+    if secret is None:  # unreachable: Settings refuses a configuration with neither
+        raise ValueError("no token verification key configured")
+    return SharedSecretVerifier(
+        secret.get_secret_value().encode(),
+        algorithms=settings.jwt_algorithms or ("HS256",),
+        **common,  # type: ignore[arg-type]
+    )
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     contract = load_contract()
-    app = FastAPI(title=contract["info"]["title"], version=contract["info"]["version"])
+    engine = create_engine(settings)
+    verifier = build_verifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.should_migrate_on_start:
+            await asyncio.to_thread(upgrade_to_head, settings.database_url)
+        try:
+            yield
+        finally:
+            if isinstance(verifier, JwksVerifier):
+                await verifier.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=contract["info"]["title"],
+        version=contract["info"]["version"],
+        lifespan=lifespan,
+    )
+    # Serve the committed contract, not a schema re-derived from the handlers.
     app.openapi = lambda: contract  # type: ignore[method-assign]
+    app.state.settings = settings
+    app.state.verifier = verifier
+    app.state.store = TaskStore(engine, serialize_writes=settings.uses_sqlite)
+    app.include_router(tasks.router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn backend.main:app` builds the app from the environment when it asks for it,
+    # never as a side effect of importing this module.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

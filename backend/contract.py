@@ -1,0 +1,60 @@
+"""The committed OpenAPI document, and the parameter constraints handlers take from it."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CONTRACT_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+# JSON Schema keyword -> keyword argument of fastapi.Path / fastapi.Query.
+_CONSTRAINT_ARGUMENTS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+}
+
+
+@cache
+def load_contract() -> dict[str, Any]:
+    """The document the front end generates its client from: the spec is the contract."""
+    document: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
+    return document
+
+
+def operation(operation_id: str) -> dict[str, Any]:
+    for methods in load_contract()["paths"].values():
+        for candidate in methods.values():
+            if candidate["operationId"] == operation_id:
+                found: dict[str, Any] = candidate
+                return found
+    raise KeyError(f"no operation {operation_id!r} in the contract")
+
+
+def parameter(operation_id: str, name: str) -> dict[str, Any]:
+    """Keyword arguments for fastapi.Path/Query: the contract's constraints and description."""
+    for declared in operation(operation_id)["parameters"]:
+        if declared["name"] == name:
+            schema = declared["schema"]
+            arguments: dict[str, Any] = {
+                argument: schema[keyword]
+                for keyword, argument in _CONSTRAINT_ARGUMENTS.items()
+                if keyword in schema
+            }
+            arguments["description"] = declared.get("description")
+            return arguments
+    raise KeyError(f"operation {operation_id!r} has no parameter {name!r}")
+
+
+def default(operation_id: str, name: str) -> Any:
+    """The contract's default value of a query parameter."""
+    for declared in operation(operation_id)["parameters"]:
+        if declared["name"] == name:
+            return declared["schema"].get("default")
+    raise KeyError(f"operation {operation_id!r} has no parameter {name!r}")

@@ -1,0 +1,50 @@
+"""The Annotated dependencies handlers ask for: the caller, the owner, the store, ids."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from backend import contract
+from backend.auth import Claims, TokenVerifier
+from backend.errors import NotAuthenticated, NotTaskOwner
+from backend.store import OwnerId, TaskStore
+
+MAX_AUTHORIZATION_BYTES = 8 * 1024
+
+
+async def get_current_user(request: Request) -> Claims:
+    """Verify `Authorization: Bearer <JWT>`; only the header counts (not cookies or query)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise NotAuthenticated("an Authorization: Bearer token is required")
+    if len(header) > MAX_AUTHORIZATION_BYTES:
+        raise NotAuthenticated("the Authorization header is too large")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+    verifier: TokenVerifier = request.app.state.verifier
+    return await verifier.verify(token.strip())
+
+
+CurrentUser = Annotated[Claims, Depends(get_current_user)]
+
+UserId = Annotated[str, Path(**contract.parameter("getTask", "user_id"))]
+TaskId = Annotated[int, Path(**contract.parameter("getTask", "task_id"))]
+
+
+async def get_owner(user_id: UserId, user: CurrentUser) -> OwnerId:
+    """The path's user, once the token has proved to be theirs (403 otherwise)."""
+    if user.subject != user_id:
+        raise NotTaskOwner
+    return OwnerId(user_id)
+
+
+def get_store(request: Request) -> TaskStore:
+    store: TaskStore = request.app.state.store
+    return store
+
+
+Owner = Annotated[OwnerId, Depends(get_owner)]
+Store = Annotated[TaskStore, Depends(get_store)]

@@ -1,0 +1,158 @@
+"""Every error the server answers, as an RFC 9457 problem-details body, in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from backend.auth import TokenRejected
+from backend.pagination import InvalidCursor
+from backend.store import TaskNotFound
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+BEARER_REALM = 'Bearer realm="todo"'
+
+
+class NotAuthenticated(Exception):
+    """No usable `Authorization: Bearer` header."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotTaskOwner(Exception):
+    """The token is valid but names another user than the path."""
+
+
+class InvalidRequest(Exception):
+    """A rule of the contract that the generated models cannot express was broken."""
+
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    errors: Sequence[Mapping[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A problem-details response (RFC 9457) for this request."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = list(errors)
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def _location(loc: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validation_message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "this field cannot be set by the client"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+async def to_problem(request: Request, error: Exception) -> Response:
+    """The problem-details answer to an exception raised while handling `request`."""
+    match error:
+        case RequestValidationError():
+            issues = [
+                {"location": _location(item["loc"]), "message": _validation_message(item)}
+                for item in error.errors()
+            ]
+            named = ", ".join(sorted({issue["location"] for issue in issues}))
+            return problem(request, 422, f"the request is invalid: {named}", errors=issues)
+        case InvalidRequest():
+            issue = {"location": error.location, "message": error.message}
+            return problem(
+                request, 422, f"the request is invalid: {error.location}", errors=[issue]
+            )
+        case InvalidCursor():
+            issue = {"location": "query.cursor", "message": error.reason}
+            return problem(request, 422, "the request is invalid: query.cursor", errors=[issue])
+        case NotAuthenticated():
+            return problem(request, 401, error.reason, headers={"WWW-Authenticate": BEARER_REALM})
+        case TokenRejected():
+            challenge = f'{BEARER_REALM}, error="invalid_token", error_description="{error.reason}"'
+            return problem(request, 401, error.reason, headers={"WWW-Authenticate": challenge})
+        case NotTaskOwner():
+            return problem(request, 403, "the token does not belong to the user in the path")
+        case TaskNotFound():
+            return problem(request, 404, f"the user has no task with id {error.task_id}")
+        case HTTPException():
+            return _http_problem(request, error)
+        case _ if is_unavailable(error):
+            logger.warning("database unavailable: %s", type(error.__cause__ or error).__name__)
+            return problem(
+                request,
+                503,
+                "the database is unavailable; retry later",
+                headers={"Retry-After": "1"},
+            )
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(request, 500, "an unexpected error occurred; it has been logged")
+
+
+def _http_problem(request: Request, error: HTTPException) -> Response:
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 404 and detail == "Not Found":
+        detail = f"no route matches {request.url.path}"
+    elif error.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not supported on {request.url.path}"
+    return problem(request, error.status_code, detail, headers=error.headers)
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Does this database error mean 'unreachable right now' rather than 'bad statement'?"""
+    if isinstance(error, PoolTimeoutError | InterfaceError | OperationalError | DisconnectionError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+HANDLED = (
+    RequestValidationError,
+    InvalidRequest,
+    InvalidCursor,
+    NotAuthenticated,
+    TokenRejected,
+    NotTaskOwner,
+    TaskNotFound,
+    HTTPException,
+    DBAPIError,
+    DisconnectionError,
+    PoolTimeoutError,
+    Exception,
+)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for error_class in HANDLED:
+        app.add_exception_handler(error_class, to_problem)

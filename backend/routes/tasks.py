@@ -1,0 +1,76 @@
+"""The six task operations of specs/api/rest-endpoints.md: HTTP in, HTTP out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from backend import contract
+from backend.dependencies import Owner, Store, TaskId
+from backend.errors import InvalidRequest
+from backend.pagination import decode_cursor
+from generated.models import Task, TaskCreate, TaskSort, TaskStatusFilter, TaskUpdate
+
+router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
+
+Limit = Annotated[int, Query(**contract.parameter("listTasks", "limit"))]
+CursorText = Annotated[str | None, Query(**contract.parameter("listTasks", "cursor"))]
+DEFAULT_STATUS = TaskStatusFilter(contract.default("listTasks", "status"))
+DEFAULT_SORT = TaskSort(contract.default("listTasks", "sort"))
+DEFAULT_LIMIT: int = contract.default("listTasks", "limit")
+StatusFilter = Annotated[TaskStatusFilter, Query(description="Which tasks to return.")]
+SortOrder = Annotated[TaskSort, Query(description="The order of the tasks.")]
+
+
+@router.get("", response_model=list[Task], operation_id="listTasks")
+async def list_tasks(
+    owner: Owner,
+    store: Store,
+    response: Response,
+    status: StatusFilter = DEFAULT_STATUS,
+    sort: SortOrder = DEFAULT_SORT,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorText = None,
+) -> list[Task]:
+    """One page of the owner's tasks; X-Next-Cursor names the next page when there is one."""
+    after = decode_cursor(cursor, sort, status) if cursor is not None else None
+    page = await store.list_tasks(owner, status, sort, limit, after)
+    if page.next_cursor is not None:
+        response.headers["X-Next-Cursor"] = page.next_cursor.encode()
+    return page.tasks
+
+
+@router.post("", response_model=Task, status_code=201, operation_id="createTask")
+async def create_task(owner: Owner, store: Store, body: TaskCreate, response: Response) -> Task:
+    """Store a new, not completed task; Location names it."""
+    task = await store.create(owner, body)
+    response.headers["Location"] = f"/api/{owner}/tasks/{task.id}"
+    return task
+
+
+@router.get("/{task_id}", response_model=Task, operation_id="getTask")
+async def get_task(owner: Owner, task_id: TaskId, store: Store) -> Task:
+    """One of the owner's tasks; another user's id is as unknown as a missing one."""
+    return await store.get(owner, task_id)
+
+
+@router.put("/{task_id}", response_model=Task, operation_id="updateTask")
+async def update_task(owner: Owner, task_id: TaskId, store: Store, body: TaskUpdate) -> Task:
+    """Change the fields the body names; the response is the task afterwards."""
+    if not body.model_fields_set:
+        raise InvalidRequest("body", "name at least one field to change")
+    return await store.update(owner, task_id, body)
+
+
+@router.delete("/{task_id}", status_code=204, operation_id="deleteTask")
+async def delete_task(owner: Owner, task_id: TaskId, store: Store) -> Response:
+    """Delete the task for good."""
+    await store.delete(owner, task_id)
+    return Response(status_code=204)
+
+
+@router.patch("/{task_id}/complete", response_model=Task, operation_id="toggleTaskCompletion")
+async def toggle_task_completion(owner: Owner, task_id: TaskId, store: Store) -> Task:
+    """Flip completion; the response is the state this call produced."""
+    return await store.toggle_completion(owner, task_id)

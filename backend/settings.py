@@ -1,0 +1,68 @@
+"""The one settings object of the server, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+DEFAULT_DATABASE_URL = "sqlite:///./todo.db"
+
+
+class Settings(BaseSettings):
+    """Configuration of one server process. Secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite:///FILE (embedded default) or postgresql://...",
+    )
+    better_auth_secret: SecretStr | None = Field(
+        default=None, description="Shared HS256 secret of Better Auth (mode a)."
+    )
+    better_auth_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of a Better Auth deployment (mode b)."
+    )
+    jwt_algorithms: tuple[str, ...] | None = Field(
+        default=None,
+        description="Accepted algorithms; default HS256 with a secret, EdDSA with a JWKS URL.",
+    )
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: float = Field(default=5.0, ge=0, le=300)
+    jwks_min_refresh_seconds: float = Field(default=30.0, gt=0)
+    migrate_on_start: bool | None = Field(
+        default=None,
+        description="Run migrations when the server starts; default: only for SQLite.",
+    )
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    database_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _one_way_to_verify_tokens(self) -> Self:
+        if self.better_auth_secret is None and self.better_auth_jwks_url is None:
+            raise ValueError(
+                "no token verification key: set BETTER_AUTH_SECRET (shared HS256 secret) "
+                "or BETTER_AUTH_JWKS_URL (Better Auth JWKS endpoint)"
+            )
+        if self.better_auth_secret is not None and self.better_auth_jwks_url is not None:
+            raise ValueError("set BETTER_AUTH_SECRET or BETTER_AUTH_JWKS_URL, not both")
+        secret = self.better_auth_secret
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"BETTER_AUTH_SECRET is too short: at least {MIN_SECRET_BYTES} bytes are "
+                "needed for HS256 (RFC 7518 section 3.2)"
+            )
+        return self
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        return self.uses_sqlite if self.migrate_on_start is None else self.migrate_on_start
