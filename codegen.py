@@ -907,6 +907,8 @@ def render_models(document: dict[str, Any]) -> str:
         use_subclass_enum=True,
         strict_nullable=True,
         use_missing_sentinel=True,
+        # Pydantic 2.14 moved MISSING out of pydantic.experimental.
+        import_overrides={"MISSING": "pydantic"},
         capitalise_enum_members=True,
         disable_timestamp=True,
         enable_version_header=False,

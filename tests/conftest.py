@@ -1,0 +1,120 @@
+"""Shared fixtures: one behavioural suite, parametrized over SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backend.auth import mint_token
+from backend.main import create_app
+from backend.schema import upgrade_to_head
+from backend.settings import Settings
+from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+
+SECRET = "test-secret-for-the-suite-0123456789abcdef"
+DATABASES = ("sqlite", "postgres")
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 server for the whole session (initdb + pg_ctl as the postgres user)."""
+    try:
+        server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    except PostgresUnavailable as error:
+        if running_in_ci():
+            pytest.fail(f"CI must run the PostgreSQL tests, but: {error}")
+        pytest.skip(f"PostgreSQL tests skipped: {error}")
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'todo.db'}"
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    url = postgres_server.create_database("todo_tests")
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(params=DATABASES, ids=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each behavioural test runs once per database; tests share a database, not owners."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        better_auth_secret=SECRET,
+        migrate_on_start=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def new_owner() -> str:
+    """A user id no other test uses: tests share databases, never owners."""
+    return f"user-{uuid.uuid4().hex}"
+
+
+def token_for(owner: str, **claims: Any) -> dict[str, str]:
+    """Authorization headers for `owner`, signed with the suite's secret."""
+    return {"Authorization": f"Bearer {mint_token(owner, SECRET.encode(), **claims)}"}
+
+
+async def make_task(client: httpx.AsyncClient, owner: str, **fields: Any) -> dict[str, Any]:
+    """Create a task through the API and return its body."""
+    body = {"title": "a task", **fields}
+    response = await client.post(f"/api/{owner}/tasks", json=body, headers=token_for(owner))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+@pytest.fixture
+def owner() -> str:
+    return new_owner()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
