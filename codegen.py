@@ -858,7 +858,13 @@ def validate_openapi(document: dict[str, Any]) -> None:
     try:
         validate(document)
     except OpenAPIValidationError as error:
-        raise SpecError(1, f"the derived OpenAPI document is invalid: {error.message}") from None
+        # The validator's message spans lines (schema path, instance dump); keep the first
+        # line and say where, so the report stays one `FILE:LINE: message` line.
+        summary = error.message.split("\n", 1)[0]
+        where = "/".join(str(part) for part in error.path) or "(document)"
+        raise SpecError(
+            1, f"the derived OpenAPI document is invalid at {where}: {summary}"
+        ) from None
 
 
 # --- Outputs --------------------------------------------------------------------------------
