@@ -1,0 +1,1 @@
+"""Load benchmarks of the Todo API against its baselines (`python -m bench`)."""
