@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,19 @@ def load_contract() -> dict[str, Any]:
     """The document the front end generates its client from: the spec is the contract."""
     document: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
     return document
+
+
+def methods_for(path: str) -> list[str]:
+    """The methods the contract declares for a concrete request path (templates matched)."""
+    for template, methods in load_contract()["paths"].items():
+        if _template_pattern(template).fullmatch(path):
+            return [method.upper() for method in methods]
+    return []
+
+
+@cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
 
 
 def operation(operation_id: str) -> dict[str, Any]:

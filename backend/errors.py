@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from backend import contract
 from backend.auth import TokenRejected
 from backend.pagination import InvalidCursor
 from backend.store import TaskNotFound
@@ -125,9 +126,24 @@ def _http_problem(request: Request, error: HTTPException) -> Response:
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 404 and detail == "Not Found":
         detail = f"no route matches {request.url.path}"
-    elif error.status_code == 405 and detail == "Method Not Allowed":
-        detail = f"{request.method} is not supported on {request.url.path}"
-    return problem(request, error.status_code, detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette names the methods of the first route that matched the path only; a path
+        # of the contract may have several (GET, PUT and DELETE of one task): name them all.
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        if detail == "Method Not Allowed":
+            detail = (
+                f"{request.method} is not supported on {request.url.path}; use {headers['Allow']}"
+            )
+    return problem(request, error.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods = set(contract.methods_for(request.url.path))
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return sorted(methods)
 
 
 def is_unavailable(error: Exception) -> bool:

@@ -1,6 +1,6 @@
 """Developer command: print an HS256 token for a user id, signed with the configured secret.
 
-    python -m backend.mint_token USER_ID [--minutes N]
+python -m backend.mint_token USER_ID [--minutes N]
 """
 
 from __future__ import annotations
