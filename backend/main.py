@@ -24,17 +24,14 @@ logger = logging.getLogger(__name__)
 
 def build_verifier(settings: Settings) -> TokenVerifier:
     """The one verification mode the settings configure (Settings enforces exactly one)."""
-    common = {
-        "issuer": settings.jwt_issuer,
-        "audience": settings.jwt_audience,
-        "leeway_seconds": settings.jwt_leeway_seconds,
-    }
     if settings.better_auth_jwks_url is not None:
         return JwksVerifier(
             settings.better_auth_jwks_url,
             algorithms=settings.jwt_algorithms or ("EdDSA",),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
             min_refresh_interval_seconds=settings.jwks_min_refresh_seconds,
-            **common,  # type: ignore[arg-type]
         )
     secret = settings.better_auth_secret
     if secret is None:  # unreachable: Settings refuses a configuration with neither
@@ -42,7 +39,9 @@ def build_verifier(settings: Settings) -> TokenVerifier:
     return SharedSecretVerifier(
         secret.get_secret_value().encode(),
         algorithms=settings.jwt_algorithms or ("HS256",),
-        **common,  # type: ignore[arg-type]
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_seconds=settings.jwt_leeway_seconds,
     )
 
 
