@@ -14,7 +14,9 @@ DEFAULT_DATABASE_URL = "sqlite:///./todo.db"
 class Settings(BaseSettings):
     """Configuration of one server process. Secrets are SecretStr so they never print."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,

@@ -19,8 +19,12 @@ CursorText = Annotated[str | None, Query(**contract.parameter("listTasks", "curs
 DEFAULT_STATUS = TaskStatusFilter(contract.default("listTasks", "status"))
 DEFAULT_SORT = TaskSort(contract.default("listTasks", "sort"))
 DEFAULT_LIMIT: int = contract.default("listTasks", "limit")
-StatusFilter = Annotated[TaskStatusFilter, Query(description="Which tasks to return.")]
-SortOrder = Annotated[TaskSort, Query(description="The order of the tasks.")]
+StatusFilter = Annotated[
+    TaskStatusFilter, Query(description=contract.parameter("listTasks", "status")["description"])
+]
+SortOrder = Annotated[
+    TaskSort, Query(description=contract.parameter("listTasks", "sort")["description"])
+]
 
 
 @router.get("", response_model=list[Task], operation_id="listTasks")

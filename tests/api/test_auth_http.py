@@ -253,12 +253,6 @@ def test_settings_refuse_a_short_secret() -> None:
     assert "BETTER_AUTH_SECRET is too short" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/settings.py: pydantic echoes the raw input (input_value=...) in the "
-    "error, so a refused secret is printed in the startup traceback; "
-    "model_config hide_input_in_errors=True would stop it",
-)
 @pytest.mark.usefixtures("clean_environment")
 def test_a_refused_secret_is_not_echoed_in_the_error() -> None:
     with pytest.raises(ValidationError) as caught:
