@@ -1,6 +1,7 @@
 """`python -m bench`: measure the API against its baselines and write docs/BENCHMARKS.md."""
 
 import argparse
+import os
 import secrets
 import sys
 import tempfile
@@ -62,6 +63,10 @@ def main(argv: list[str]) -> int:
     options = build_options(arguments)
     started = time.monotonic()
     wrk = ensure_wrk()
+    load = os.getloadavg()[0]
+    print(f"== load average (1 min) now {load:.2f} on {os.cpu_count()} cores")
+    if load > 0.5 * (os.cpu_count() or 1):
+        print("!! the machine is busy: figures will be noisy (each table reports the load seen)")
     secret = secrets.token_urlsafe(32)  # BETTER_AUTH_SECRET for every server: 43 characters
     kinds = [arguments.only] if arguments.only else ["sqlite", "postgres"]
     reports: list[DatabaseReport] = []

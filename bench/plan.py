@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import statistics
 import time
 import urllib.parse
@@ -95,6 +96,12 @@ class DatabaseReport:
     results: list[Result] = field(default_factory=list)
     scaling: list[ScalingResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # 1-minute load average sampled before every measured run: other work on the machine
+    # (a test suite, a build) shows up here and makes the figures unreliable.
+    load_samples: list[float] = field(default_factory=list)
+
+    def sample_load(self) -> None:
+        self.load_samples.append(os.getloadavg()[0])
 
 
 def api_defines_app(repo_root: Path) -> bool:
@@ -252,6 +259,7 @@ def measure_operations(
         for (name, operation), result in results.items():
             request, user = _request(context, operation)
             server = servers[name]
+            report.sample_load()
             measurement = run_wrk(
                 context.wrk, server.base_url, context.token(user), request, options.duration
             )
@@ -329,6 +337,7 @@ def measure_scaling(
             report.scaling.append(result)
         for round_number in range(1, options.rounds + 1):
             for result, server, request in plans:
+                report.sample_load()
                 measurement = run_wrk(
                     context.wrk, server.base_url, token, request, options.duration
                 )

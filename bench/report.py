@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import statistics
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,6 +103,20 @@ def _figures(result: Result) -> list[str]:
         f"{result.p50_ms:.2f}",
         f"{result.p99_ms:.2f}",
     ]
+
+
+def load_line(report: DatabaseReport) -> str:
+    """Median and peak 1-minute load average before measured runs; loud when the box was busy."""
+    if not report.load_samples:
+        return "Load average: not sampled."
+    peak = max(report.load_samples)
+    line = (
+        f"Load average (1 min) before measured runs: median "
+        f"{statistics.median(report.load_samples):.2f}, peak {peak:.2f} on {os.cpu_count()} cores."
+    )
+    if peak > (os.cpu_count() or 1):
+        line += " **The machine was busy with other work: treat these figures as noisy.**"
+    return line
 
 
 def operations_table(report: DatabaseReport) -> list[str]:
@@ -222,6 +237,7 @@ def render(
     ]
     for report in reports:
         lines += ["", f"## {report.kind}", "", f"Table created by: {report.schema}.", ""]
+        lines += [load_line(report), ""]
         lines += [f"- Note: {note}" for note in report.notes]
         if report.notes:
             lines.append("")
@@ -257,7 +273,7 @@ def render(
 def console_summary(reports: list[DatabaseReport], codegen: list[CodegenTiming]) -> str:
     parts: list[str] = []
     for report in reports:
-        parts += ["", f"## {report.kind}", "", *operations_table(report)]
+        parts += ["", f"## {report.kind}", "", load_line(report), "", *operations_table(report)]
         parts += ["", *ratio_lines(report)]
         if report.scaling:
             parts += ["", *scaling_table(report)]
