@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import TypeAdapter
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
+from backend import contract as backend_contract
 from backend.body_limits import BODY_METHODS
 from backend.dependencies import Owner, Store, get_current_user, get_owner, get_store
 from backend.main import create_app
@@ -498,7 +499,7 @@ def test_drift_changed_default_type_and_required_ness(contract: dict[str, Any]) 
         owner: Owner,
         store: Store,
         response: Response,
-        cursor: Annotated[str, Query(min_length=1, max_length=512)],
+        cursor: Annotated[str, Query(**backend_contract.parameter("listTasks", "cursor"))],
         status: Annotated[str, Query()] = "everything",
         sort: SortOrder = DEFAULT_SORT,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
