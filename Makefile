@@ -61,3 +61,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(STAMP)
+	@echo "== load benchmark: API vs baselines on SQLite and PostgreSQL (writes docs/BENCHMARKS.md)"
+	$(PY) -m bench $(BENCH_ARGS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import statistics
 import time
@@ -104,28 +103,6 @@ class DatabaseReport:
         self.load_samples.append(os.getloadavg()[0])
 
 
-def api_defines_app(repo_root: Path) -> bool:
-    """True when backend/main.py assigns a module-level `app`."""
-    main = repo_root / "backend" / "main.py"
-    if not main.is_file():
-        return False
-    try:
-        tree = ast.parse(main.read_text())
-    except SyntaxError:
-        return False
-    for node in tree.body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else [node.target]
-            if isinstance(node, ast.AnnAssign)
-            else []
-        )
-        if any(isinstance(target, ast.Name) and target.id == "app" for target in targets):
-            return True
-    return False
-
-
 @dataclass
 class Context:
     """What one database run needs to build requests."""
@@ -203,29 +180,20 @@ def _describe(measurement: Measurement) -> str:
 def running_servers(
     context: Context, repo_root: Path, log_dir: Path, report: DatabaseReport
 ) -> Iterator[dict[str, UvicornServer]]:
-    """Start every target (skipping the API when it is absent or does not come up)."""
+    """Start every target; a target that does not come up stops the run."""
     env = {"DATABASE_URL": context.database.url, "BETTER_AUTH_SECRET": context.secret}
     started: dict[str, UvicornServer] = {}
     try:
         for name, app in TARGETS.items():
-            if app == API_APP and not api_defines_app(repo_root):
-                note = "API skipped: backend/main.py does not define `app` yet"
-                print(f"-- {note}")
-                report.notes.append(note)
-                continue
             server = UvicornServer(
                 app, env, repo_root, log_dir / f"{context.database.kind}-{name}.log"
             )
             try:
                 server.start()
-            except ServerFailed as failure:
+            except ServerFailed:
                 server.stop()
-                note = f"{name} skipped: {failure}"
-                print(f"!! {note}\n{server.log_tail()}")
-                report.notes.append(note)
-                if app != API_APP:
-                    raise
-                continue
+                print(f"!! {name} did not start:\n{server.log_tail()}")
+                raise
             print(f"-- {name} ({app}) ready on {server.base_url}")
             started[name] = server
         yield started
