@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import URL
 
 from backend.db import set_sqlite_pragmas, sync_url
 from backend.models import SQLModel
@@ -17,6 +22,9 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata
+
+# Any constant works: it names "the migration" among this database's advisory locks.
+POSTGRES_MIGRATION_LOCK = 7_146_550_001
 
 
 def database_url() -> str:
@@ -34,6 +42,19 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def one_migrator_per_sqlite_file(url: URL) -> Iterator[None]:
+    """Each worker of `uvicorn --workers N` migrates SQLite on start; without this lock two of
+    them can both find no alembic_version table and the second dies creating it."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}-lock").open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def run_online() -> None:
     url = sync_url(database_url())
     engine = create_engine(url, poolclass=pool.NullPool)
@@ -41,13 +62,20 @@ def run_online() -> None:
         from sqlalchemy import event
 
         event.listen(engine, "connect", set_sqlite_pragmas)
-    with engine.connect() as connection:
+    with one_migrator_per_sqlite_file(url), engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=url.get_backend_name() == "sqlite",
         )
         with context.begin_transaction():
+            if url.get_backend_name() == "postgresql":
+                # Same race on PostgreSQL (MIGRATE_ON_START=true with several workers): the
+                # lock is held to the end of the migration's transaction, and the versions
+                # are read after it is granted.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_MIGRATION_LOCK}
+                )
             context.run_migrations()
     engine.dispose()
 
