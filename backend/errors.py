@@ -131,7 +131,8 @@ def _http_problem(request: Request, error: HTTPException) -> Response:
         # Starlette names the methods of the first route that matched the path only; a path
         # of the contract may have several (GET, PUT and DELETE of one task): name them all.
         allowed = _allowed_methods(request)
-        headers["Allow"] = ", ".join(allowed)
+        if allowed:  # else a route outside the contract (/readyz): Starlette's Allow is right
+            headers["Allow"] = ", ".join(allowed)
         if detail == "Method Not Allowed":
             detail = (
                 f"{request.method} is not supported on {request.url.path}; use {headers['Allow']}"

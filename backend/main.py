@@ -14,7 +14,7 @@ from backend.body_limits import BodyLimits
 from backend.contract import load_contract
 from backend.db import create_engine
 from backend.errors import install_error_handlers
-from backend.routes import tasks
+from backend.routes import health, tasks
 from backend.schema import upgrade_to_head
 from backend.settings import Settings
 from backend.store import TaskStore
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = verifier
     app.state.store = TaskStore(engine, serialize_writes=settings.uses_sqlite)
     app.include_router(tasks.router)
+    app.include_router(health.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     return app

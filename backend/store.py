@@ -18,6 +18,7 @@ from sqlalchemy import (
     insert,
     not_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -180,6 +181,11 @@ class TaskStore:
             deleted = (await connection.execute(statement)).first()
         if deleted is None:
             raise TaskNotFound(task_id)
+
+    async def ping(self) -> None:
+        """Round-trip `SELECT 1`; raises the driver's error when the database is unreachable."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def _write_one(self, statement: Any, task_id: int) -> Task:
         async with self._writing() as connection:
