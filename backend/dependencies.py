@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from backend import contract
 from backend.auth import Claims, TokenVerifier
 from backend.errors import NotAuthenticated, NotTaskOwner
 from backend.store import OwnerId, TaskStore
+from generated.models import TaskCreate, TaskUpdate
 
 MAX_AUTHORIZATION_BYTES = 8 * 1024
 
@@ -48,3 +52,26 @@ def get_store(request: Request) -> TaskStore:
 
 Owner = Annotated[OwnerId, Depends(get_owner)]
 Store = Annotated[TaskStore, Depends(get_store)]
+
+
+def strict_json(model: type[BaseModel]) -> Callable[[Request], Awaitable[None]]:
+    """Hold the body to JSON Schema types: `0` is not a date and `1` is not `true`.
+
+    FastAPI validates the decoded body in Pydantic's lax mode, which coerces such values;
+    validating the raw JSON in strict mode accepts exactly what the contract's types say.
+    """
+
+    async def check(request: Request) -> None:
+        try:
+            model.model_validate_json(await request.body(), strict=True)
+        except ValidationError as error:
+            issues = error.errors(include_url=False)
+            raise RequestValidationError(
+                [{**issue, "loc": ("body", *issue["loc"])} for issue in issues]
+            ) from None
+
+    return check
+
+
+StrictTaskCreate = Annotated[None, Depends(strict_json(TaskCreate))]
+StrictTaskUpdate = Annotated[None, Depends(strict_json(TaskUpdate))]

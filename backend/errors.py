@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
@@ -23,6 +24,8 @@ from backend.store import TaskNotFound
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# RFC 3986 `pchar` and `/`, without `%`: the characters a path may carry unescaped.
+PATH_SAFE = "/!$&'()*+,;=:@-._~"
 BEARER_REALM = 'Bearer realm="todo"'
 
 
@@ -61,13 +64,18 @@ def problem(
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance_of(request),
     }
     if errors:
         body["errors"] = list(errors)
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
     )
+
+
+def instance_of(request: Request) -> str:
+    """The request path as a URI reference: the decoded path may hold any character."""
+    return quote(request.url.path, safe=PATH_SAFE)
 
 
 def _location(loc: Sequence[str | int]) -> str:
@@ -108,6 +116,11 @@ async def to_problem(request: Request, error: Exception) -> Response:
             return problem(request, 403, "the token does not belong to the user in the path")
         case TaskNotFound():
             return problem(request, 404, f"the user has no task with id {error.task_id}")
+        case HTTPException(status_code=400) if isinstance(error.__cause__, ValueError):
+            # FastAPI answers a body it cannot decode (not UTF-8) with a bare 400; the contract
+            # answers every invalid body 422 with `errors`, as it does malformed JSON.
+            issue = {"location": "body", "message": "the body is not UTF-8 encoded JSON"}
+            return problem(request, 422, "the request is invalid: body", errors=[issue])
         case HTTPException():
             return _http_problem(request, error)
         case _ if is_unavailable(error):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from backend import contract
-from backend.dependencies import Owner, Store, TaskId
+from backend.dependencies import Owner, Store, StrictTaskCreate, StrictTaskUpdate, TaskId
 from backend.errors import InvalidRequest
 from backend.pagination import decode_cursor
 from generated.models import Task, TaskCreate, TaskSort, TaskStatusFilter, TaskUpdate
@@ -46,7 +46,9 @@ async def list_tasks(
 
 
 @router.post("", response_model=Task, status_code=201, operation_id="createTask")
-async def create_task(owner: Owner, store: Store, body: TaskCreate, response: Response) -> Task:
+async def create_task(
+    owner: Owner, _: StrictTaskCreate, store: Store, body: TaskCreate, response: Response
+) -> Task:
     """Store a new, not completed task; Location names it."""
     task = await store.create(owner, body)
     response.headers["Location"] = f"/api/{owner}/tasks/{task.id}"
@@ -60,7 +62,9 @@ async def get_task(owner: Owner, task_id: TaskId, store: Store) -> Task:
 
 
 @router.put("/{task_id}", response_model=Task, operation_id="updateTask")
-async def update_task(owner: Owner, task_id: TaskId, store: Store, body: TaskUpdate) -> Task:
+async def update_task(
+    owner: Owner, _: StrictTaskUpdate, task_id: TaskId, store: Store, body: TaskUpdate
+) -> Task:
     """Change the fields the body names; the response is the task afterwards."""
     if not body.model_fields_set:
         raise InvalidRequest("body", "name at least one field to change")

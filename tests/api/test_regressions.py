@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
 import sqlalchemy
 
 from backend.schema import upgrade_to_head
+from tests.conftest import make_task, token_for
 
 MIGRATORS = 8
 
@@ -37,3 +41,71 @@ def test_workers_migrating_one_sqlite_file_at_once_all_succeed(tmp_path: Path) -
         assert [row[0] for row in versions] == ["0001"]
         assert connection.execute(sqlalchemy.text("SELECT count(*) FROM tasks")).scalar() == 0
     engine.dispose()
+
+
+# --- found by contract fuzzing (tests/contract), on both databases -----------------------
+
+
+def assert_invalid(response: httpx.Response, location: str) -> dict[str, Any]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert location in {issue["location"] for issue in problem["errors"]}
+    return problem
+
+
+@pytest.mark.anyio
+async def test_problem_instance_of_a_non_ascii_path_is_a_uri_reference(
+    client: httpx.AsyncClient, owner: str
+) -> None:
+    # The decoded path was echoed as is, and "/api/\u00d7\u00f8/tasks/1" is no URI reference.
+    response = await client.get("/api/%C3%97%C3%B8/tasks/1", headers=token_for(owner))
+    problem = assert_invalid(response, "path.user_id")
+    assert problem["instance"] == "/api/%C3%97%C3%B8/tasks/1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"title": "a", "due_date": 0}, {"title": "a", "due_date": 1700000000.5}],
+    ids=["integer-date", "float-date"],
+)
+@pytest.mark.anyio
+async def test_create_rejects_a_number_as_due_date(
+    client: httpx.AsyncClient, owner: str, body: dict[str, Any]
+) -> None:
+    # Pydantic's lax mode read 0 as 1970-01-01 and stored the task.
+    response = await client.post(f"/api/{owner}/tasks", json=body, headers=token_for(owner))
+    assert_invalid(response, "body.due_date")
+    listed = await client.get(f"/api/{owner}/tasks", headers=token_for(owner))
+    assert listed.json() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "location"),
+    [
+        ({"due_date": 0}, "body.due_date"),
+        ({"completed": 1}, "body.completed"),
+        ({"completed": "true"}, "body.completed"),
+    ],
+    ids=["integer-date", "integer-boolean", "string-boolean"],
+)
+@pytest.mark.anyio
+async def test_update_rejects_values_of_another_json_type(
+    client: httpx.AsyncClient, owner: str, changes: dict[str, Any], location: str
+) -> None:
+    task = await make_task(client, owner, due_date="2030-01-02")
+    url = f"/api/{owner}/tasks/{task['id']}"
+    response = await client.put(url, json=changes, headers=token_for(owner))
+    assert_invalid(response, location)
+    stored = await client.get(url, headers=token_for(owner))
+    assert stored.json() == task
+
+
+@pytest.mark.anyio
+async def test_a_body_that_is_not_utf8_is_invalid_not_a_bad_request(
+    client: httpx.AsyncClient, owner: str
+) -> None:
+    # FastAPI answered 400, a status the contract does not document.
+    headers = {**token_for(owner), "Content-Type": "application/json"}
+    response = await client.post(f"/api/{owner}/tasks", content=b"\xff\xfe{", headers=headers)
+    assert_invalid(response, "body")
