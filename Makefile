@@ -55,6 +55,12 @@ lint: $(STAMP)
 codegen: $(STAMP)
 	$(PY) codegen.py
 
+FUZZ_EXAMPLES ?= 1000
+
+fuzz: $(STAMP)
+	@echo "== contract fuzzing: $(FUZZ_EXAMPLES) examples per operation, fresh seed, SQLite and PostgreSQL"
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/contract -q -p no:cacheprovider --timeout=0
+
 lock:
 	@echo "== resolving requirements.lock (needs uv: pip install uv)"
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock

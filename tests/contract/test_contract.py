@@ -1,0 +1,241 @@
+"""The server against the committed contract: every check, in-process and over HTTP.
+
+Each generated case carries a token whose `sub` is the case's `{user_id}`, so fuzzing reaches
+the handlers (test_in_process, test_over_http). The same operations are then sent with no
+token, a forged token and another user's token, which the contract answers 401 with a
+Bearer challenge, 401 with `error="invalid_token"`, and 403 (test_rejects_*).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis import Case
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from backend.auth import mint_token
+from tests.conftest import SECRET
+from tests.contract.conftest import (
+    FIGURES,
+    LiveServer,
+    database_of,
+    in_process,
+    load_contract,
+    stateful_settings,
+)
+
+FORGED_SECRET = b"not-the-server-secret-0123456789abcdef"
+STRANGER = "someone-else"
+
+# The fixtures hold a shared app, server and figures, never per-example state.
+SHARED_FIXTURES = hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def subject_of(case: Case) -> str:
+    """The case's `{user_id}` as a token subject (a negative case may not hold a usable one)."""
+    user_id = (case.path_parameters or {}).get("user_id")
+    text = "" if user_id is None else str(user_id)
+    return text if text.strip() else "blank-user-id"
+
+
+def bearer(secret: bytes, subject: Callable[[Case], str]) -> type:
+    """An auth provider minting, for each case, a token for `subject(case)` signed by `secret`."""
+
+    class Bearer:
+        def get(self, case: Case, context: schemathesis.AuthContext) -> str:
+            return mint_token(subject(case), secret)
+
+        def set(self, case: Case, token: str, context: schemathesis.AuthContext) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+    return Bearer
+
+
+def with_owner_token(schema: Any) -> Any:
+    # No caching: each case gets the token of its own `{user_id}`.
+    schema.auth(refresh_interval=None)(bearer(SECRET.encode(), subject_of))
+    return schema
+
+
+def is_foreign_cursor(case: Case, response: Any) -> bool:
+    """A well-formed cursor this server did not issue: 422 on `query.cursor` alone (documented).
+
+    positive_data_acceptance cannot know that an opaque, schema-valid cursor is not one of
+    ours; every other check still runs on such a case.
+    """
+    if "cursor" not in (case.query or {}) or response.status_code != 422:
+        return False
+    issues = response.json().get("errors", [])
+    return [issue["location"] for issue in issues] == ["query.cursor"]
+
+
+def send_and_validate(
+    case: Case, request: pytest.FixtureRequest, run: str, base_url: str | None = None
+) -> Any:
+    """Send the case, run every check, and count it in the session's figures."""
+    key = (run, database_of(request), case.operation.label)
+    FIGURES.examples[key] += 1
+    target = {} if base_url is None else {"base_url": base_url}
+    try:
+        response = case.call(**target)
+        excluded = [positive_data_acceptance] if is_foreign_cursor(case, response) else []
+        case.validate_response(response, excluded_checks=excluded, transport_kwargs=target)
+    except FailureGroup:
+        FIGURES.failures[key] += 1
+        raise
+    return response
+
+
+in_process_contract = in_process(with_owner_token(load_contract()))
+over_http_contract = with_owner_token(load_contract())
+
+
+@in_process_contract.parametrize()
+@SHARED_FIXTURES
+def test_in_process(case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest) -> None:
+    send_and_validate(case, request, "in-process")
+
+
+@over_http_contract.parametrize()
+@SHARED_FIXTURES
+def test_over_http(case: Case, live_server: LiveServer, request: pytest.FixtureRequest) -> None:
+    send_and_validate(case, request, "uvicorn", base_url=live_server.url)
+
+
+# --- rejected credentials ----------------------------------------------------------------
+
+
+def stranger_of(case: Case) -> str:
+    """A valid user id that is not the case's `{user_id}`."""
+    return STRANGER if subject_of(case) != STRANGER else f"{STRANGER}-2"
+
+
+def rejected(schema: Any, provider: type | None) -> Any:
+    if provider is not None:
+        schema.auth(refresh_interval=None)(provider)
+    return in_process(schema)
+
+
+no_token_contract = rejected(load_contract(), None)
+forged_token_contract = rejected(load_contract(), bearer(FORGED_SECRET, subject_of))
+stranger_token_contract = rejected(load_contract(), bearer(SECRET.encode(), stranger_of))
+
+
+# Answered before credentials are looked at, as the contract orders it: a method the path
+# does not have (405), a body refused on admission (413, 415) or that is not JSON (422).
+NOT_THE_OPERATION = frozenset({405, 413, 415})
+NOT_JSON = frozenset({"JSON decode error", "the body is not UTF-8 encoded JSON"})
+BEARER_JWS = re.compile(r"Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+CHALLENGE = 'Bearer realm="todo"'
+
+
+def header(response: Any, name: str) -> str:
+    values = {key.lower(): value for key, value in response.headers.items()}.get(name.lower())
+    return values[0] if values else ""
+
+
+def problem_messages(response: Any, location_prefix: str = "") -> set[str]:
+    if response.status_code != 422:
+        return set()
+    issues = response.json().get("errors", [])
+    return {issue["message"] for issue in issues if issue["location"].startswith(location_prefix)}
+
+
+def assert_rejected(response: Any, status: int, challenge: str) -> None:
+    """`status` with `challenge` for the run's token; a request without a token gets 401.
+
+    The fuzzer also mutates or drops the Authorization header the provider set: without a
+    `Bearer <JWS>` the answer is the plain challenge, whatever the run's token was.
+    """
+    if response.status_code in NOT_THE_OPERATION or problem_messages(response) & NOT_JSON:
+        return
+    sent = {key.lower(): value for key, value in response.request.headers.items()}
+    if not BEARER_JWS.fullmatch(sent.get("authorization", "")):
+        status, challenge = 401, CHALLENGE
+    # With a valid token, a `{user_id}` that is no user id at all is invalid, not foreign.
+    if status == 403 and problem_messages(response, "path.user_id"):
+        return
+    assert response.status_code == status, response.text
+    if status == 401:
+        assert header(response, "WWW-Authenticate").startswith(challenge), response.headers
+
+
+@no_token_contract.parametrize()
+@SHARED_FIXTURES
+def test_rejects_no_token(
+    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+) -> None:
+    response = send_and_validate(case, request, "no-token")
+    assert_rejected(response, 401, CHALLENGE)
+
+
+@forged_token_contract.parametrize()
+@SHARED_FIXTURES
+def test_rejects_forged_token(
+    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+) -> None:
+    response = send_and_validate(case, request, "forged-token")
+    assert_rejected(response, 401, f'{CHALLENGE}, error="invalid_token"')
+
+
+@stranger_token_contract.parametrize()
+@SHARED_FIXTURES
+def test_rejects_another_users_token(
+    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+) -> None:
+    response = send_and_validate(case, request, "stranger-token")
+    assert_rejected(response, 403, "")
+
+
+# --- stateful: through the contract's links ------------------------------------------------
+
+stateful_in_process = in_process(with_owner_token(load_contract(stateful=True)))
+stateful_over_http = with_owner_token(load_contract(stateful=True))
+
+
+def run_links(schema: Any, request: pytest.FixtureRequest, run: str, **target: Any) -> None:
+    """Create, then get, update, toggle and delete by the new id (delete, then get is 404).
+
+    Every step runs every check; use_after_free and ensure_resource_availability judge the
+    sequences.
+    """
+    database = database_of(request)
+
+    class Links(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            FIGURES.examples[(run, database, f"links: {case.operation.label}")] += 1
+            return dict(target)
+
+        def validate_response(
+            self, response: Any, case: Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            if not is_foreign_cursor(case, response):
+                super().validate_response(response, case, additional_checks, **kwargs)
+                return
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=[positive_data_acceptance],
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Links.run(settings=stateful_settings())
+
+
+@pytest.mark.parametrize("transport", ["in-process", "uvicorn"])
+def test_links(transport: str, database_url: str, request: pytest.FixtureRequest) -> None:
+    if transport == "in-process":
+        request.getfixturevalue("in_process_app")
+        run_links(stateful_in_process, request, "stateful")
+    else:
+        server: LiveServer = request.getfixturevalue("live_server")
+        run_links(stateful_over_http, request, "stateful-http", base_url=server.url)
