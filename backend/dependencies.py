@@ -45,7 +45,7 @@ async def get_owner(user_id: UserId, user: CurrentUser) -> OwnerId:
     return OwnerId(user_id)
 
 
-def get_store(request: Request) -> TaskStore:
+async def get_store(request: Request) -> TaskStore:
     store: TaskStore = request.app.state.store
     return store
 
