@@ -30,11 +30,11 @@ class Task(BaseModel):
     """
     Id of the user who owns the task (the token's `sub`).
     """
-    title: Annotated[str, Field(max_length=200, min_length=1)]
+    title: Annotated[str, Field(max_length=200, min_length=1, pattern="^[^\\u0000]*$")]
     """
     Short title of the task.
     """
-    description: Annotated[str | None, Field(max_length=1000)]
+    description: Annotated[str | None, Field(max_length=1000, pattern="^[^\\u0000]*$")]
     """
     Longer free text; `null` when the task has none.
     """
@@ -58,17 +58,19 @@ class Task(BaseModel):
 
 class TaskCreate(BaseModel):
     """
-    The body of a create request. Only these fields may be sent: the id, the owner and the timestamps are set by the server, and a body that names them is rejected (422).
+    The body of a create request. Only these fields may be sent: the id, the owner and the timestamps are set by the server, and a body that names them is rejected (422). Text never contains U+0000 (NUL): PostgreSQL cannot store it, so it is rejected (422) on every database alike.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    title: Annotated[str, Field(max_length=200, min_length=1)]
+    title: Annotated[str, Field(max_length=200, min_length=1, pattern="^[^\\u0000]*$")]
     """
     Short title of the task.
     """
-    description: Annotated[str | MISSING | None, Field(max_length=1000)] = MISSING
+    description: Annotated[
+        str | MISSING | None, Field(max_length=1000, pattern="^[^\\u0000]*$")
+    ] = MISSING
     """
     Longer free text.
     """
@@ -80,17 +82,21 @@ class TaskCreate(BaseModel):
 
 class TaskUpdate(BaseModel):
     """
-    The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422).
+    The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    title: Annotated[str | MISSING, Field(max_length=200, min_length=1)] = MISSING
+    title: Annotated[
+        str | MISSING, Field(max_length=200, min_length=1, pattern="^[^\\u0000]*$")
+    ] = MISSING
     """
     New title.
     """
-    description: Annotated[str | MISSING | None, Field(max_length=1000)] = MISSING
+    description: Annotated[
+        str | MISSING | None, Field(max_length=1000, pattern="^[^\\u0000]*$")
+    ] = MISSING
     """
     New description, or `null` to clear it.
     """
