@@ -29,6 +29,17 @@ def load_contract() -> dict[str, Any]:
     return document
 
 
+def query_parameter_names() -> frozenset[str]:
+    """Every query parameter name the contract declares, on any operation."""
+    return frozenset(
+        declared["name"]
+        for methods in load_contract()["paths"].values()
+        for candidate in methods.values()
+        for declared in candidate.get("parameters", [])
+        if declared["in"] == "query"
+    )
+
+
 def methods_for(path: str) -> list[str]:
     """The methods the contract declares for a concrete request path (templates matched)."""
     for template, methods in load_contract()["paths"].items():

@@ -11,9 +11,10 @@ from fastapi import FastAPI
 
 from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
-from backend.contract import load_contract
+from backend.contract import load_contract, query_parameter_names
 from backend.db import create_engine
 from backend.errors import install_error_handlers
+from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
 from backend.schema import upgrade_to_head
 from backend.settings import Settings
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(health.router)
     install_error_handlers(app)
+    install_query_redaction(query_parameter_names())
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,11 @@ import httpx
 import pytest
 import sqlalchemy
 
+from backend.auth import mint_token
+from backend.main import create_app
 from backend.schema import upgrade_to_head
-from tests.conftest import make_task, token_for
+from backend.settings import Settings
+from tests.conftest import SECRET, make_task, token_for
 
 MIGRATORS = 8
 
@@ -133,3 +137,20 @@ async def test_nul_in_text_is_invalid_on_every_database(
     assert_invalid(response, location)
     listed = await client.get(f"/api/{owner}/tasks", headers=token_for(owner))
     assert listed.json() == [task]
+
+
+def test_the_access_log_does_not_record_a_token_sent_in_the_query(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # uvicorn's access log prints the path with its query string, so a client that sent
+    # ?access_token=<jwt> (refused with 401) had its token written to the server's log.
+    create_app(settings)
+    token = mint_token("someone", SECRET.encode())
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    path = f"/api/someone/tasks?status=all&access_token={token}&cursor={token}"
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 401
+    )
+    assert token not in caplog.text
+    assert token.split(".")[2] not in caplog.text
+    assert "/api/someone/tasks?status=all&access_token=[redacted]&cursor=[redacted]" in caplog.text
