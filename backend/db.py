@@ -1,22 +1,63 @@
-"""Database engines from DATABASE_URL: SQLite pragmas, PostgreSQL pool settings, URL forms."""
+"""Connections to the database: a psycopg 3 pool for PostgreSQL, aiosqlite for SQLite.
+
+The store's statements are SQLAlchemy Core expressions on the SQLModel tables, compiled
+once per dialect to SQL text and run through the async driver itself: the ORM's and the
+async engine's per-query overhead cost three times the driver's own work (measured in
+docs/BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
+import time
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+import aiosqlite
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
+from sqlalchemy import Boolean, Date, DateTime
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.sql import ClauseElement
+from sqlmodel import SQLModel
 
 from backend.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is used
+# (pre-ping), so one the server dropped meanwhile is replaced instead of failing a request.
+# A connection in steady use is not pinged: that would double the round trips of a read.
+PING_AFTER_IDLE_SECONDS = 2.0
+# SQLAlchemy's own text form of a UTC timestamp on SQLite, which sorts chronologically.
+SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+Row = dict[str, Any]
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve right now (down, unreachable, locked past the timeout)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL text in the driver's parameter style, with the defaults its compilation fixed."""
+
+    sql: str
+    defaults: Mapping[str, Any]
 
 
 def _normalized(url: str) -> URL:
     parsed = make_url(url)
-    backend_name = parsed.get_backend_name()
-    if backend_name == "postgres":  # Heroku/Neon-style scheme
+    if parsed.get_backend_name() == "postgres":  # Heroku/Neon-style scheme
         parsed = parsed.set(drivername="postgresql")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ValueError(
@@ -26,13 +67,6 @@ def _normalized(url: str) -> URL:
     return parsed
 
 
-def async_url(url: str) -> URL:
-    """The URL with the async driver the server uses: aiosqlite or psycopg 3."""
-    parsed = _normalized(url)
-    driver = "sqlite+aiosqlite" if parsed.get_backend_name() == "sqlite" else "postgresql+psycopg"
-    return parsed.set(drivername=driver)
-
-
 def sync_url(url: str) -> URL:
     """The URL with the blocking driver migrations use: sqlite3 or psycopg 3."""
     parsed = _normalized(url)
@@ -40,7 +74,7 @@ def sync_url(url: str) -> URL:
     return parsed.set(drivername=driver)
 
 
-def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def set_sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     """WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -50,24 +84,217 @@ def set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    url = async_url(settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=4
+class Database(ABC):
+    """One database: statements compiled for its dialect, run by its async driver."""
+
+    dialect: Dialect
+
+    def compile(self, statement: ClauseElement) -> Statement:
+        compiled = statement.compile(dialect=self.dialect)
+        defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        return Statement(str(compiled), defaults)
+
+    @abstractmethod
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        """Rows of a read (safe to retry once on a dropped connection)."""
+
+    @abstractmethod
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        """Run one statement as its own transaction; its RETURNING rows."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise DatabaseUnavailable unless a trivial query succeeds."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class PostgresDatabase(Database):
+    """A psycopg 3 connection pool. Every statement runs in autocommit: each is atomic."""
+
+    def __init__(self, url: URL, *, pool_size: int, timeout_seconds: float) -> None:
+        self.dialect = PGDialect_psycopg(paramstyle="pyformat")  # type: ignore[no-untyped-call]
+        self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Row], float] = (
+            weakref.WeakKeyDictionary()
         )
-        event.listen(engine.sync_engine, "connect", set_sqlite_pragmas)
-        return engine
-    timeout = settings.database_timeout_seconds
-    return create_async_engine(
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            timeout=timeout_seconds,
+            open=False,
+            check=self._ping_if_idle,
+            reset=self._note_return,
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "connect_timeout": max(1, int(timeout_seconds)),
+                "options": f"-c timezone=UTC -c statement_timeout={int(timeout_seconds * 1000)}",
+            },
+        )
+        self._opening = asyncio.Lock()
+
+    async def _note_return(self, connection: psycopg.AsyncConnection[Row]) -> None:
+        self._returned_at[connection] = time.monotonic()
+
+    async def _ping_if_idle(self, connection: psycopg.AsyncConnection[Row]) -> None:
+        returned_at = self._returned_at.get(connection)
+        if returned_at is None or time.monotonic() - returned_at > PING_AFTER_IDLE_SECONDS:
+            await connection.execute("SELECT 1")
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        if self.pool.closed:
+            async with self._opening:
+                if self.pool.closed:
+                    await self.pool.open(wait=False)
+        try:
+            async with self.pool.connection() as connection:
+                yield connection
+        except (PoolTimeout, PoolClosed) as error:
+            raise DatabaseUnavailable(type(error).__name__) from error
+
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        arguments = {**statement.defaults, **params}
+        for attempt in (1, 2):
+            try:
+                async with self._connection() as connection:
+                    cursor = await connection.execute(statement.sql, arguments)
+                    return await cursor.fetchall()
+            except psycopg.OperationalError as error:
+                # A read may be repeated: the connection may have been dropped since its
+                # last use (a server restart); the pool replaces broken connections.
+                if attempt == 2:
+                    raise DatabaseUnavailable(type(error).__name__) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        # A write is never repeated: if the connection broke mid-statement, whether it
+        # committed is unknown, and the client is told 503 rather than a guess.
+        try:
+            async with self._connection() as connection:
+                cursor = await connection.execute(statement.sql, {**statement.defaults, **params})
+                return await cursor.fetchall() if cursor.description else []
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(type(error).__name__) from error
+
+    async def ping(self) -> None:
+        await self.fetch(Statement("SELECT 1 AS ok", {}), {})
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
+    """Column name -> decoder of SQLite's storage form, for every column of the tables."""
+    decoders: dict[str, Callable[[Any], Any]] = {}
+    for table in SQLModel.metadata.tables.values():
+        for column in table.columns:
+            column_type = getattr(column.type, "impl", column.type)
+            if isinstance(column_type, DateTime):
+                decoders[column.name] = _decode_timestamp
+            elif isinstance(column_type, Date):
+                decoders[column.name] = _decode_date
+            elif isinstance(column_type, Boolean):
+                decoders[column.name] = _decode_boolean
+    return decoders
+
+
+def _decode_timestamp(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _decode_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _decode_boolean(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _encode_sqlite(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class SqliteDatabase(Database):
+    """One aiosqlite connection per process, in autocommit: SQLite has one writer anyway,
+    and its thread runs statements one at a time, so writers queue instead of contending."""
+
+    def __init__(self, path: str) -> None:
+        self.dialect = SQLiteDialect_pysqlite(paramstyle="named")
+        self.path = path
+        self._connection: aiosqlite.Connection | None = None
+        self._opening = asyncio.Lock()
+        self._decoders = _sqlite_decoders()
+
+    async def _connected(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            async with self._opening:
+                if self._connection is None:
+                    connection = await aiosqlite.connect(
+                        self.path,
+                        isolation_level=None,
+                        timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                        check_same_thread=False,
+                    )
+                    connection.row_factory = sqlite3.Row
+                    for pragma in (
+                        "PRAGMA journal_mode=WAL",
+                        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+                        "PRAGMA foreign_keys=ON",
+                        "PRAGMA synchronous=NORMAL",
+                    ):
+                        await connection.execute(pragma)
+                    self._connection = connection
+        return self._connection
+
+    async def _run(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        arguments = {
+            name: _encode_sqlite(value) for name, value in {**statement.defaults, **params}.items()
+        }
+        try:
+            connection = await self._connected()
+            rows = await connection.execute_fetchall(statement.sql, arguments)
+        except sqlite3.OperationalError as error:
+            # Locked past the busy timeout, disk I/O, file not openable: not the client's doing.
+            raise DatabaseUnavailable(str(error)) from error
+        decoders = self._decoders
+        return [
+            {
+                name: decoders[name](value) if name in decoders else value
+                for name, value in zip(row.keys(), row, strict=True)
+            }
+            for row in rows
+        ]
+
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        return await self._run(statement, params)
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        return await self._run(statement, params)
+
+    async def ping(self) -> None:
+        await self._run(Statement("SELECT 1 AS ok", {}), {})
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+
+def connect(settings: Settings) -> Database:
+    """The database DATABASE_URL names (nothing is opened until the first statement)."""
+    url = _normalized(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return SqliteDatabase(url.database or ":memory:")
+    return PostgresDatabase(
         url,
-        pool_pre_ping=True,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
-        pool_timeout=timeout,
-        pool_recycle=1800,
-        connect_args={
-            "connect_timeout": max(1, int(timeout)),
-            "options": f"-c statement_timeout={int(timeout * 1000)}",
-        },
+        timeout_seconds=settings.database_timeout_seconds,
     )

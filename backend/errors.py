@@ -11,13 +11,12 @@ from urllib.parse import quote
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from backend import contract
 from backend.auth import TokenRejected
+from backend.db import DatabaseUnavailable
 from backend.pagination import InvalidCursor
 from backend.store import TaskNotFound
 
@@ -123,8 +122,8 @@ async def to_problem(request: Request, error: Exception) -> Response:
             return problem(request, 422, "the request is invalid: body", errors=[issue])
         case HTTPException():
             return _http_problem(request, error)
-        case _ if is_unavailable(error):
-            logger.warning("database unavailable: %s", type(error.__cause__ or error).__name__)
+        case DatabaseUnavailable():
+            logger.warning("database unavailable: %s", error)
             return problem(
                 request,
                 503,
@@ -160,13 +159,6 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def is_unavailable(error: Exception) -> bool:
-    """Does this database error mean 'unreachable right now' rather than 'bad statement'?"""
-    if isinstance(error, PoolTimeoutError | InterfaceError | OperationalError | DisconnectionError):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
-
-
 HANDLED = (
     RequestValidationError,
     InvalidRequest,
@@ -176,9 +168,7 @@ HANDLED = (
     NotTaskOwner,
     TaskNotFound,
     HTTPException,
-    DBAPIError,
-    DisconnectionError,
-    PoolTimeoutError,
+    DatabaseUnavailable,
     Exception,
 )
 

