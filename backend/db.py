@@ -118,22 +118,10 @@ class PostgresDatabase(Database):
         self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Row], float] = (
             weakref.WeakKeyDictionary()
         )
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=pool_size,
-            timeout=timeout_seconds,
-            open=False,
-            check=self._ping_if_idle,
-            reset=self._note_return,
-            kwargs={
-                "autocommit": True,
-                "row_factory": dict_row,
-                "connect_timeout": max(1, int(timeout_seconds)),
-                "options": f"-c timezone=UTC -c statement_timeout={int(timeout_seconds * 1000)}",
-            },
-        )
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool_size = pool_size
+        self._timeout = timeout_seconds
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._opening = asyncio.Lock()
 
     async def _note_return(self, connection: psycopg.AsyncConnection[Row]) -> None:
@@ -144,16 +132,44 @@ class PostgresDatabase(Database):
         if returned_at is None or time.monotonic() - returned_at > PING_AFTER_IDLE_SECONDS:
             await connection.execute("SELECT 1")
 
+    def _new_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Row]]:
+        timeout = self._timeout
+        return AsyncConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=self._pool_size,
+            timeout=timeout,
+            open=False,
+            check=self._ping_if_idle,
+            reset=self._note_return,
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "connect_timeout": max(1, int(timeout)),
+                # A server that vanishes without closing the connection is noticed.
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+                "options": f"-c timezone=UTC -c statement_timeout={int(timeout * 1000)}",
+            },
+        )
+
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
-        if self.pool.closed:
+        # Opened on first use, in the event loop that serves requests; reopened after close().
+        if self._pool is None:
             async with self._opening:
-                if self.pool.closed:
-                    await self.pool.open(wait=False)
+                if self._pool is None:
+                    pool = self._new_pool()
+                    await pool.open(wait=False)
+                    self._pool = pool
         try:
-            async with self.pool.connection() as connection:
+            # statement_timeout bounds the server's work; this bounds the wait for an answer
+            # from a server that stopped answering without closing the connection.
+            async with asyncio.timeout(self._timeout * 2), self._pool.connection() as connection:
                 yield connection
-        except (PoolTimeout, PoolClosed) as error:
+        except (PoolTimeout, PoolClosed, TimeoutError) as error:
             raise DatabaseUnavailable(type(error).__name__) from error
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
@@ -184,7 +200,9 @@ class PostgresDatabase(Database):
         await self.fetch(Statement("SELECT 1 AS ok", {}), {})
 
     async def close(self) -> None:
-        await self.pool.close()
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
 
 
 def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
