@@ -61,6 +61,10 @@ fuzz: $(STAMP)
 	@echo "== contract fuzzing: $(FUZZ_EXAMPLES) examples per operation, fresh seed, SQLite and PostgreSQL"
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/contract -q -p no:cacheprovider --timeout=0
 
+security: $(STAMP)
+	@echo "== security suite: tokens, cross-user, properties, hostile input, concurrency, DB faults, logs (SQLite and PostgreSQL)"
+	$(PY) -m pytest tests/security -p no:cacheprovider
+
 lock:
 	@echo "== resolving requirements.lock (needs uv: pip install uv)"
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock

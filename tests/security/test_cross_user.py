@@ -1,0 +1,265 @@
+"""Group 2: the cross-user (BOLA) matrix, derived from openapi/openapi.json, not hand-listed.
+
+For every operation with a `user_id` path parameter: user A's token on user B's path is
+403 (whether B's task exists or not); B's task id under A's own path is 404 like any
+unknown id; and after each attempt B's tasks are exactly what they were.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from tests.conftest import make_task, new_owner, token_for
+
+pytestmark = pytest.mark.anyio
+
+CONTRACT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+MISSING_TASK_ID = 9_000_000_000_000_000_000  # within int64, never assigned in a test run
+
+
+def load_contract() -> dict[str, Any]:
+    contract: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
+    return contract
+
+
+# --- a minimal valid example from a JSON Schema -------------------------------------------
+
+
+def resolve(schema: dict[str, Any], contract: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        # Only local references: "#/components/schemas/Name".
+        target: Any = contract
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = target
+    return schema
+
+
+def example(schema: dict[str, Any], contract: dict[str, Any]) -> Any:
+    """The smallest value valid under `schema`: required members only (plus enough optional
+    ones for minProperties), lengths and bounds at their minimum."""
+    schema = resolve(schema, contract)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for combinator in ("oneOf", "anyOf", "allOf"):
+        if combinator in schema:
+            return example(schema[combinator][0], contract)
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((name for name in kind if name != "null"), "null")
+    match kind:
+        case "object":
+            properties: dict[str, Any] = schema.get("properties", {})
+            wanted = list(schema.get("required", []))
+            optional = [name for name in properties if name not in wanted]
+            wanted += optional[: max(0, schema.get("minProperties", 0) - len(wanted))]
+            return {name: example(properties.get(name, {}), contract) for name in wanted}
+        case "array":
+            item = example(schema.get("items", {}), contract)
+            return [item] * schema.get("minItems", 0)
+        case "string":
+            return _string_example(schema)
+        case "integer":
+            return int(max(schema.get("minimum", 1), schema.get("exclusiveMinimum", 0) + 1))
+        case "number":
+            return float(schema.get("minimum", 1))
+        case "boolean":
+            return True
+        case "null":
+            return None
+    raise ValueError(f"no example for schema type {kind!r}")
+
+
+def _string_example(schema: dict[str, Any]) -> str:
+    match schema.get("format"):
+        case "date":
+            return "2030-01-31"
+        case "date-time":
+            return "2030-01-31T12:00:00Z"
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+# --- the matrix ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    takes_task_id: bool
+    body: Any
+    """A minimal valid JSON body, or None when the operation takes none."""
+
+    def url(self, user_id: str, task_id: int) -> str:
+        return self.path.format(user_id=user_id, task_id=task_id)
+
+    async def send(
+        self, client: httpx.AsyncClient, *, as_user: str, user_id: str, task_id: int
+    ) -> httpx.Response:
+        return await client.request(
+            self.method,
+            self.url(user_id, task_id),
+            headers=token_for(as_user),
+            json=self.body if self.body is not None else None,
+        )
+
+
+def user_operations(contract: dict[str, Any]) -> list[Operation]:
+    """Every operation of the contract with a `user_id` path parameter."""
+    found = []
+    for path, item in contract["paths"].items():
+        shared = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            declared = item[method]
+            parameters = [resolve(p, contract) for p in [*shared, *declared.get("parameters", [])]]
+            in_path = {p["name"] for p in parameters if p["in"] == "path"}
+            if "user_id" not in in_path:
+                continue
+            body = None
+            if "requestBody" in declared:
+                content = resolve(declared["requestBody"], contract)["content"]
+                body = example(content["application/json"]["schema"], contract)
+            found.append(
+                Operation(declared["operationId"], method.upper(), path, "task_id" in in_path, body)
+            )
+    return found
+
+
+MATRIX = user_operations(load_contract())
+WITH_TASK_ID = [operation for operation in MATRIX if operation.takes_task_id]
+
+
+def by_id(operation: Operation) -> str:
+    return f"{operation.operation_id}-{operation.method}"
+
+
+# --- the matrix covers the contract ----------------------------------------------------------
+
+
+def test_the_matrix_holds_exactly_the_contracts_user_operations() -> None:
+    contract = load_contract()
+    expected = {
+        operation["operationId"]
+        for path, item in contract["paths"].items()
+        if "{user_id}" in path
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    }
+    assert {operation.operation_id for operation in MATRIX} == expected
+    assert len(MATRIX) == len(expected) > 0
+
+
+def test_an_operation_added_to_the_contract_joins_the_matrix() -> None:
+    contract = copy.deepcopy(load_contract())
+    template = contract["paths"]["/api/{user_id}/tasks/{task_id}"]["put"]
+    contract["paths"]["/api/{user_id}/tasks/{task_id}/archive"] = {
+        "post": {**template, "operationId": "archiveTask"}
+    }
+    added = [op for op in user_operations(contract) if op.operation_id == "archiveTask"]
+    assert len(added) == 1
+    assert added[0].method == "POST"
+    assert added[0].takes_task_id
+    assert added[0].body == example(
+        template["requestBody"]["content"]["application/json"]["schema"], contract
+    )
+    assert len(user_operations(contract)) == len(MATRIX) + 1
+
+
+@pytest.mark.parametrize("operation", [op for op in MATRIX if op.body is not None], ids=by_id)
+def test_each_example_body_is_valid_under_its_schema(operation: Operation) -> None:
+    contract = load_contract()
+    method = contract["paths"][operation.path][operation.method.lower()]
+    schema = method["requestBody"]["content"]["application/json"]["schema"]
+    # Validate with the components in scope, so $refs resolve.
+    jsonschema.validate(operation.body, {**schema, "components": contract["components"]})
+
+
+# --- the matrix against the server -----------------------------------------------------------
+
+
+async def snapshot(client: httpx.AsyncClient, owner: str) -> list[dict[str, Any]]:
+    """Everything `owner` has, read through the owner's own token."""
+    response = await client.get(
+        f"/api/{owner}/tasks", params={"limit": 100}, headers=token_for(owner)
+    )
+    assert response.status_code == 200, response.text
+    tasks: list[dict[str, Any]] = response.json()
+    return tasks
+
+
+def assert_problem(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
+
+
+@pytest.fixture
+async def victim(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
+    owner = new_owner()
+    await make_task(client, owner, title="older", due_date="2031-05-01")
+    task = await make_task(client, owner, title="B's private task", description="only B")
+    return owner, task
+
+
+@pytest.mark.parametrize("operation", MATRIX, ids=by_id)
+@pytest.mark.parametrize("task", ["existing-task", "missing-task"])
+async def test_a_token_on_another_users_path_is_403(
+    client: httpx.AsyncClient,
+    victim: tuple[str, dict[str, Any]],
+    operation: Operation,
+    task: str,
+) -> None:
+    """Existing or not, B's tasks answer A alike: ownership is checked before existence."""
+    owner_b, task_b = victim
+    before = await snapshot(client, owner_b)
+    task_id = task_b["id"] if task == "existing-task" else MISSING_TASK_ID
+    response = await operation.send(client, as_user=new_owner(), user_id=owner_b, task_id=task_id)
+    assert_problem(response, 403)
+    assert "B's private task" not in response.text
+    assert await snapshot(client, owner_b) == before
+
+
+@pytest.mark.parametrize("operation", WITH_TASK_ID, ids=by_id)
+async def test_another_users_task_id_under_ones_own_path_is_404(
+    client: httpx.AsyncClient, victim: tuple[str, dict[str, Any]], operation: Operation
+) -> None:
+    owner_b, task_b = victim
+    owner_a = new_owner()
+    await make_task(client, owner_a, title="A's own")
+    before_a, before_b = await snapshot(client, owner_a), await snapshot(client, owner_b)
+    response = await operation.send(client, as_user=owner_a, user_id=owner_a, task_id=task_b["id"])
+    assert_problem(response, 404)
+    unknown = await operation.send(
+        client, as_user=owner_a, user_id=owner_a, task_id=MISSING_TASK_ID
+    )
+    assert_problem(unknown, 404)
+    # No oracle: B's id and an unassigned id read the same, apart from the id itself.
+    assert response.json()["detail"].replace(str(task_b["id"]), "N") == unknown.json()[
+        "detail"
+    ].replace(str(MISSING_TASK_ID), "N")
+    assert await snapshot(client, owner_b) == before_b
+    assert await snapshot(client, owner_a) == before_a
+
+
+@pytest.mark.parametrize("operation", MATRIX, ids=by_id)
+async def test_the_owner_can_do_what_the_others_cannot(
+    client: httpx.AsyncClient, victim: tuple[str, dict[str, Any]], operation: Operation
+) -> None:
+    """The control: each example request succeeds for B, so the 403s above mean something."""
+    owner_b, task_b = victim
+    response = await operation.send(client, as_user=owner_b, user_id=owner_b, task_id=task_b["id"])
+    assert 200 <= response.status_code < 300, response.text
