@@ -14,7 +14,7 @@ import sqlite3
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -240,70 +240,105 @@ def _encode_sqlite(value: Any) -> Any:
     return value
 
 
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
 class SqliteDatabase(Database):
-    """One aiosqlite connection per process, in autocommit: SQLite has one writer anyway,
-    and its thread runs statements one at a time, so writers queue instead of contending."""
+    """Two connections per process, both in autocommit.
+
+    Writes go through one aiosqlite connection: its thread runs them one at a time, so
+    writers of this process queue in order instead of sleeping in SQLite's busy handler,
+    and a write waiting on another process's lock never blocks the event loop.
+    Reads run on a plain sqlite3 connection in the event loop itself: in WAL mode a reader
+    never waits for the writer, and a page of 20 rows takes less time to read than the
+    hop to a thread and back would (measured in docs/BENCHMARKS.md).
+    """
 
     def __init__(self, path: str) -> None:
         self.dialect = SQLiteDialect_pysqlite(paramstyle="named")
         self.path = path
-        self._connection: aiosqlite.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._writer: aiosqlite.Connection | None = None
         self._opening = asyncio.Lock()
         self._decoders = _sqlite_decoders()
 
-    async def _connected(self) -> aiosqlite.Connection:
-        if self._connection is None:
+    def _open_reader(self) -> sqlite3.Connection:
+        if self._reader is None:
+            reader = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+            for pragma in SQLITE_PRAGMAS:
+                reader.execute(pragma)
+            self._reader = reader
+        return self._reader
+
+    async def _open_writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
             async with self._opening:
-                if self._connection is None:
-                    connection = await aiosqlite.connect(
+                if self._writer is None:
+                    writer = await aiosqlite.connect(
                         self.path,
                         isolation_level=None,
                         timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
                         check_same_thread=False,
                     )
-                    connection.row_factory = sqlite3.Row
-                    for pragma in (
-                        "PRAGMA journal_mode=WAL",
-                        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-                        "PRAGMA foreign_keys=ON",
-                        "PRAGMA synchronous=NORMAL",
-                    ):
-                        await connection.execute(pragma)
-                    self._connection = connection
-        return self._connection
+                    writer.row_factory = sqlite3.Row
+                    for pragma in SQLITE_PRAGMAS:
+                        await writer.execute(pragma)
+                    self._writer = writer
+        return self._writer
 
-    async def _run(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        arguments = {
-            name: _encode_sqlite(value) for name, value in {**statement.defaults, **params}.items()
-        }
-        try:
-            connection = await self._connected()
-            rows = await connection.execute_fetchall(statement.sql, arguments)
-        except sqlite3.OperationalError as error:
-            # Locked past the busy timeout, disk I/O, file not openable: not the client's doing.
-            raise DatabaseUnavailable(str(error)) from error
-        decoders = self._decoders
+    def _arguments(self, statement: Statement, params: Mapping[str, Any]) -> dict[str, Any]:
+        merged = {**statement.defaults, **params}
+        return {name: _encode_sqlite(value) for name, value in merged.items()}
+
+    def _rows(self, names: list[str], rows: Iterable[Sequence[Any]]) -> list[Row]:
+        decoders = [self._decoders.get(name) for name in names]
         return [
             {
-                name: decoders[name](value) if name in decoders else value
-                for name, value in zip(row.keys(), row, strict=True)
+                name: value if decode is None else decode(value)
+                for name, decode, value in zip(names, decoders, row, strict=True)
             }
             for row in rows
         ]
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return await self._run(statement, params)
+        try:
+            cursor = self._open_reader().execute(statement.sql, self._arguments(statement, params))
+            rows = cursor.fetchall()
+        except sqlite3.OperationalError as error:
+            raise DatabaseUnavailable(str(error)) from error
+        return self._rows([column[0] for column in cursor.description], rows)
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return await self._run(statement, params)
+        try:
+            writer = await self._open_writer()
+            rows = list(
+                await writer.execute_fetchall(statement.sql, self._arguments(statement, params))
+            )
+        except sqlite3.OperationalError as error:
+            # Locked past the busy timeout, disk I/O, file not openable: not the client's doing.
+            raise DatabaseUnavailable(str(error)) from error
+        return self._rows(rows[0].keys(), rows) if rows else []
 
     async def ping(self) -> None:
-        await self._run(Statement("SELECT 1 AS ok", {}), {})
+        await self.fetch(Statement("SELECT 1 AS ok", {}), {})
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
 
 
 def connect(settings: Settings) -> Database:
