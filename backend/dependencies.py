@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -54,24 +53,30 @@ Owner = Annotated[OwnerId, Depends(get_owner)]
 Store = Annotated[TaskStore, Depends(get_store)]
 
 
-def strict_json(model: type[BaseModel]) -> Callable[[Request], Awaitable[None]]:
+async def _check_json_types(request: Request, model: type[BaseModel]) -> None:
     """Hold the body to JSON Schema types: `0` is not a date and `1` is not `true`.
 
     FastAPI validates the decoded body in Pydantic's lax mode, which coerces such values;
     validating the raw JSON in strict mode accepts exactly what the contract's types say.
     """
-
-    async def check(request: Request) -> None:
-        try:
-            model.model_validate_json(await request.body(), strict=True)
-        except ValidationError as error:
-            issues = error.errors(include_url=False)
-            raise RequestValidationError(
-                [{**issue, "loc": ("body", *issue["loc"])} for issue in issues]
-            ) from None
-
-    return check
+    try:
+        model.model_validate_json(await request.body(), strict=True)
+    except ValidationError as error:
+        issues = error.errors(include_url=False)
+        raise RequestValidationError(
+            [{**issue, "loc": ("body", *issue["loc"])} for issue in issues]
+        ) from None
 
 
-StrictTaskCreate = Annotated[None, Depends(strict_json(TaskCreate))]
-StrictTaskUpdate = Annotated[None, Depends(strict_json(TaskUpdate))]
+# The checks ask for the path's parameters so that they run only once those are valid: a
+# request whose path is invalid too is answered with the path's errors, not the body's alone.
+async def check_task_create(request: Request, _owner: Owner) -> None:
+    await _check_json_types(request, TaskCreate)
+
+
+async def check_task_update(request: Request, _owner: Owner, task_id: TaskId) -> None:
+    await _check_json_types(request, TaskUpdate)
+
+
+StrictTaskCreate = Annotated[None, Depends(check_task_create)]
+StrictTaskUpdate = Annotated[None, Depends(check_task_update)]

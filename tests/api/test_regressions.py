@@ -154,3 +154,14 @@ def test_the_access_log_does_not_record_a_token_sent_in_the_query(
     assert token not in caplog.text
     assert token.split(".")[2] not in caplog.text
     assert "/api/someone/tasks?status=all&access_token=[redacted]&cursor=[redacted]" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_an_invalid_path_is_reported_with_an_invalid_body(
+    client: httpx.AsyncClient, owner: str
+) -> None:
+    # The strict JSON check of the body ran before the path was validated and answered 422
+    # for the body alone, hiding that ":" is no user id (and so no other user's either).
+    response = await client.post("/api/%3A/tasks", json={}, headers=token_for(owner))
+    problem = assert_invalid(response, "path.user_id")
+    assert {issue["location"] for issue in problem["errors"]} == {"path.user_id", "body.title"}
