@@ -40,7 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = REPO_ROOT / "openapi" / "openapi.json"
 
 CI_SEED = 20261124
-CI_EXAMPLES = 12
+CI_EXAMPLES = 100
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 LONG_RUN = FUZZ_EXAMPLES > 0
 # The long run draws a fresh seed (or replays FUZZ_SEED) and prints it with the figures.
