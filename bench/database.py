@@ -133,10 +133,18 @@ def _conninfo(database: Database) -> str:
     return database.conninfo
 
 
-def _rows(user_id: str, count: int, offset: int) -> Iterator[tuple[object, ...]]:
+# The storage contract's forms (specs/database/schema.md): PostgreSQL takes ISO 8601 with an
+# offset; SQLite stores UTC as `YYYY-MM-DD HH:MM:SS.ffffff`, which sorts chronologically.
+TIMESTAMP_FORMATS = {"postgres": "%Y-%m-%dT%H:%M:%S.%f+00:00", "sqlite": "%Y-%m-%d %H:%M:%S.%f"}
+
+
+def _rows(
+    user_id: str, count: int, offset: int, kind: str = "postgres"
+) -> Iterator[tuple[object, ...]]:
     """Varied tasks: every other has a description, every third a due date, a quarter done."""
+    timestamp_format = TIMESTAMP_FORMATS[kind]
     for number in range(offset, offset + count):
-        created = (EPOCH + timedelta(seconds=number)).isoformat(timespec="microseconds")
+        created = (EPOCH + timedelta(seconds=number)).strftime(timestamp_format)
         yield (
             user_id,
             f"Task {number:07d} of {user_id}",
@@ -183,7 +191,7 @@ def seed_tasks(database: Database, user_id: str, count: int, *, offset: int = 0)
             before = connection.execute("SELECT coalesce(max(id), 0) FROM tasks").fetchone()
             connection.executemany(
                 f"INSERT INTO tasks ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                _rows(user_id, count, offset),
+                _rows(user_id, count, offset, "sqlite"),
             )
             after = connection.execute(
                 "SELECT min(id), max(id), count(*) FROM tasks WHERE user_id = ? AND id > ?",

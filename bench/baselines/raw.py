@@ -79,9 +79,11 @@ class SqliteStore:
         self._connection.execute("PRAGMA synchronous=NORMAL")
 
     async def fetch(self, sql: str, parameters: Sequence[Any]) -> list[dict[str, Any]]:
-        # Timestamps are stored as ISO-8601 text with +00:00 (the storage contract).
+        # Timestamps are stored as UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (the storage contract).
         values = [
-            value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
+            value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(value, datetime)
+            else value
             for value in parameters
         ]
         rows = self._connection.execute(sql.replace("%s", "?"), values).fetchall()
