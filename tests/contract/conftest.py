@@ -266,6 +266,8 @@ class Figures:
 
     examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     failures: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    # Generated requests that are not valid HTTP/1.1, not sent (see frames_the_body).
+    set_aside: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
 
 FIGURES = Figures()
@@ -283,8 +285,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     profile += f", seed {SEED}"
     write("")
     write(f"contract fuzzing figures ({profile}; examples = requests checked)")
-    write(f"{'run':<14} {'database':<9} {'operation':<58} {'examples':>9} {'failures':>9}")
+    header = f"{'run':<14} {'database':<9} {'operation':<58} {'examples':>9} {'failures':>9}"
+    write(f"{header} {'not HTTP':>9}")
     for key in sorted(FIGURES.examples):
         run, database, operation = key
         examples, failures = FIGURES.examples[key], FIGURES.failures[key]
-        write(f"{run:<14} {database:<9} {operation:<58} {examples:>9} {failures:>9}")
+        line = f"{run:<14} {database:<9} {operation:<58} {examples:>9} {failures:>9}"
+        write(f"{line} {FIGURES.set_aside[key]:>9}")
