@@ -6,52 +6,25 @@ refreshes keys exactly as it would against a Better Auth deployment. Runs on bot
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import anyio
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import OKPAlgorithm
 
 from backend.auth import mint_token
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET, new_owner
+from tests.support.jwks import Ed25519Key, JwksEndpoint, serve_jwks
 
 pytestmark = pytest.mark.anyio
 
 BETTER_AUTH_URL = "http://localhost:3000"
 """Better Auth's JWT plugin uses its base URL as both issuer and audience by default."""
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """An Ed25519 key pair as Better Auth's JWT plugin makes them, with its `kid`."""
-
-    kid: str
-    private_key: ed25519.Ed25519PrivateKey
-
-    @classmethod
-    def generate(cls) -> SigningKey:
-        return cls(uuid.uuid4().hex, ed25519.Ed25519PrivateKey.generate())
-
-    @property
-    def public_jwk(self) -> dict[str, Any]:
-        jwk = OKPAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
-        return {**jwk, "kid": self.kid, "alg": "EdDSA"}
-
-    def sign(self, payload: dict[str, Any], *, kid: str | None = None) -> str:
-        headers = {"kid": kid or self.kid, "typ": "JWT"}
-        return jwt.encode(payload, self.private_key, algorithm="EdDSA", headers=headers)
 
 
 def better_auth_claims(owner: str, **overrides: Any) -> dict[str, Any]:
@@ -74,62 +47,16 @@ def better_auth_claims(owner: str, **overrides: Any) -> dict[str, Any]:
     return {**claims, **overrides}
 
 
-@dataclass
-class JwksEndpoint:
-    """What the local JWKS server serves right now, and how often it was fetched."""
-
-    keys: list[SigningKey] = field(default_factory=list)
-    url: str = ""
-    fetches: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def serve(self, *keys: SigningKey) -> None:
-        with self.lock:
-            self.keys = list(keys)
-
-    def document(self) -> bytes:
-        with self.lock:
-            self.fetches += 1
-            return json.dumps({"keys": [key.public_jwk for key in self.keys]}).encode()
-
-    def fetch_count(self) -> int:
-        with self.lock:
-            return self.fetches
-
-
 @pytest.fixture
 def endpoint() -> Iterator[JwksEndpoint]:
-    state = JwksEndpoint()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = state.document()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # A short poll interval: shutdown() waits for the serving loop to notice it.
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/api/auth/jwks"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_jwks() as served:
+        yield served
 
 
 @pytest.fixture
-def signing_key(endpoint: JwksEndpoint) -> SigningKey:
-    key = SigningKey.generate()
-    endpoint.serve(key)
+def signing_key(endpoint: JwksEndpoint) -> Ed25519Key:
+    key = Ed25519Key.generate()
+    endpoint.publish(key)
     return key
 
 
@@ -171,7 +98,7 @@ def rejection(response: httpx.Response) -> str:
 
 
 async def test_better_auth_token_creates_and_reads_a_task(
-    client: httpx.AsyncClient, signing_key: SigningKey, endpoint: JwksEndpoint
+    client: httpx.AsyncClient, signing_key: Ed25519Key, endpoint: JwksEndpoint
 ) -> None:
     owner = new_owner()
     headers = bearer(signing_key.sign(better_auth_claims(owner)))
@@ -184,11 +111,11 @@ async def test_better_auth_token_creates_and_reads_a_task(
     assert fetched.json() == task
     listed = await client.get(f"/api/{owner}/tasks", headers=headers)
     assert listed.json() == [task]
-    assert endpoint.fetch_count() == 1  # the keys are cached, not fetched per request
+    assert endpoint.fetches == 1  # the keys are cached, not fetched per request
 
 
 async def test_another_users_valid_token_is_403(
-    client: httpx.AsyncClient, signing_key: SigningKey
+    client: httpx.AsyncClient, signing_key: Ed25519Key
 ) -> None:
     owner, intruder = new_owner(), new_owner()
     response = await client.get(
@@ -198,15 +125,15 @@ async def test_another_users_valid_token_is_403(
 
 
 async def test_key_rotation_is_picked_up_and_the_withdrawn_key_stops_working(
-    client: httpx.AsyncClient, signing_key: SigningKey, endpoint: JwksEndpoint
+    client: httpx.AsyncClient, signing_key: Ed25519Key, endpoint: JwksEndpoint
 ) -> None:
     owner = new_owner()
     path = f"/api/{owner}/tasks"
     before = await client.get(path, headers=bearer(signing_key.sign(better_auth_claims(owner))))
     assert before.status_code == 200
 
-    rotated = SigningKey.generate()
-    endpoint.serve(rotated)
+    rotated = Ed25519Key.generate()
+    endpoint.publish(rotated)
     new_token = bearer(rotated.sign(better_auth_claims(owner)))
     # Refetches are rate-limited (jwks_min_refresh_seconds), so poll until one is allowed.
     with anyio.fail_after(5):
@@ -214,22 +141,22 @@ async def test_key_rotation_is_picked_up_and_the_withdrawn_key_stops_working(
             assert rejection(response) == "unknown signing key"
             await anyio.sleep(0.01)
     assert response.json() == []
-    assert endpoint.fetch_count() >= 2
+    assert endpoint.fetches >= 2
 
     withdrawn = await client.get(path, headers=bearer(signing_key.sign(better_auth_claims(owner))))
     assert rejection(withdrawn) == "unknown signing key"
 
 
 async def test_both_keys_work_while_the_endpoint_publishes_both(
-    client: httpx.AsyncClient, signing_key: SigningKey, endpoint: JwksEndpoint
+    client: httpx.AsyncClient, signing_key: Ed25519Key, endpoint: JwksEndpoint
 ) -> None:
     owner = new_owner()
     path = f"/api/{owner}/tasks"
     assert (
         await client.get(path, headers=bearer(signing_key.sign(better_auth_claims(owner))))
     ).status_code == 200
-    rotated = SigningKey.generate()
-    endpoint.serve(signing_key, rotated)
+    rotated = Ed25519Key.generate()
+    endpoint.publish(signing_key, rotated)
     new_token = bearer(rotated.sign(better_auth_claims(owner)))
     with anyio.fail_after(5):
         while (await client.get(path, headers=new_token)).status_code != 200:
@@ -238,7 +165,7 @@ async def test_both_keys_work_while_the_endpoint_publishes_both(
     assert (await client.get(path, headers=old_token)).status_code == 200
 
 
-async def test_unknown_kid_is_401(client: httpx.AsyncClient, signing_key: SigningKey) -> None:
+async def test_unknown_kid_is_401(client: httpx.AsyncClient, signing_key: Ed25519Key) -> None:
     owner = new_owner()
     unknown = signing_key.sign(better_auth_claims(owner), kid="not-a-published-kid")
     response = await client.post(
@@ -248,17 +175,17 @@ async def test_unknown_kid_is_401(client: httpx.AsyncClient, signing_key: Signin
 
 
 async def test_unpublished_key_with_a_published_kid_is_401(
-    client: httpx.AsyncClient, signing_key: SigningKey
+    client: httpx.AsyncClient, signing_key: Ed25519Key
 ) -> None:
     owner = new_owner()
-    impostor = SigningKey.generate()
+    impostor = Ed25519Key.generate()
     forged = impostor.sign(better_auth_claims(owner), kid=signing_key.kid)
     response = await client.get(f"/api/{owner}/tasks", headers=bearer(forged))
     assert rejection(response) == "signature verification failed"
 
 
 async def test_shared_secret_hs256_token_is_401_in_jwks_mode(
-    client: httpx.AsyncClient, signing_key: SigningKey
+    client: httpx.AsyncClient, signing_key: Ed25519Key
 ) -> None:
     owner = new_owner()
     token = mint_token(owner, SECRET.encode(), issuer=BETTER_AUTH_URL, audience=BETTER_AUTH_URL)
@@ -267,7 +194,7 @@ async def test_shared_secret_hs256_token_is_401_in_jwks_mode(
 
 
 async def test_hs256_token_keyed_with_the_public_key_is_401(
-    client: httpx.AsyncClient, signing_key: SigningKey
+    client: httpx.AsyncClient, signing_key: Ed25519Key
 ) -> None:
     """The classic algorithm-confusion attack: HMAC keyed with the published key."""
     owner = new_owner()
@@ -290,7 +217,7 @@ async def test_hs256_token_keyed_with_the_public_key_is_401(
     ids=["wrong-audience", "no-audience", "wrong-issuer", "expired"],
 )
 async def test_claims_are_checked_as_configured(
-    client: httpx.AsyncClient, signing_key: SigningKey, claims: dict[str, Any], reason: str
+    client: httpx.AsyncClient, signing_key: Ed25519Key, claims: dict[str, Any], reason: str
 ) -> None:
     owner = new_owner()
     payload = {
