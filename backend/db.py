@@ -40,6 +40,14 @@ PING_AFTER_IDLE_SECONDS = 2.0
 # SQLAlchemy's own text form of a UTC timestamp on SQLite, which sorts chronologically.
 SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
+# WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
 Row = dict[str, Any]
 
 
@@ -75,12 +83,10 @@ def sync_url(url: str) -> URL:
 
 
 def set_sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
-    """WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail."""
+    """The server's pragmas on a blocking connection (migrations use this one)."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
@@ -237,14 +243,6 @@ def _encode_sqlite(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA synchronous=NORMAL",
-)
 
 
 class SqliteDatabase(Database):
