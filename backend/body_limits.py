@@ -44,7 +44,9 @@ class BodyLimits:
             return
         request = Request(scope)
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        # A length that is not a number is the HTTP server's to refuse; here it is ignored
+        # and the bytes that arrive are counted instead.
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(request, scope, receive, send)
             return
         has_body = (
