@@ -44,9 +44,14 @@ class BodyLimits:
             return
         request = Request(scope)
         declared = request.headers.get("content-length")
-        # A length that is not a number is the HTTP server's to refuse; here it is ignored
-        # and the bytes that arrive are counted instead.
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and not declared.isdigit():
+            # HTTP servers refuse such a header themselves; in case one lets it through, it is
+            # an invalid request header, not a body that is too large.
+            issue = {"location": "header.content-length", "message": "is not a byte count"}
+            detail = "the request is invalid: header.content-length"
+            await problem(request, 422, detail, errors=[issue])(scope, receive, send)
+            return
+        if declared is not None and int(declared) > self.max_bytes:
             await self._too_large(request, scope, receive, send)
             return
         has_body = (
