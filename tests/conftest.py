@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,15 +32,20 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """A PostgreSQL 15 server for the whole session (initdb + pg_ctl as the postgres user)."""
+def start_postgres_or_skip(base_dir: Path) -> PostgresServer:
+    """A fresh PostgreSQL server; without the binaries: skip locally, fail under CI."""
     try:
-        server = start_postgres(tmp_path_factory.mktemp("postgres"))
+        return start_postgres(base_dir)
     except PostgresUnavailable as error:
         if running_in_ci():
             pytest.fail(f"CI must run the PostgreSQL tests, but: {error}")
         pytest.skip(f"PostgreSQL tests skipped: {error}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 server for the whole session (initdb + pg_ctl as the postgres user)."""
+    server = start_postgres_or_skip(tmp_path_factory.mktemp("postgres"))
     try:
         yield server
     finally:
@@ -87,6 +93,23 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def unreachable_client() -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose PostgreSQL is a port nothing listens on (1 s timeouts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]  # closed again with the probe socket
+    settings = Settings(
+        database_url=f"postgresql://postgres@127.0.0.1:{port}/todo",
+        better_auth_secret=SECRET,
+        database_timeout_seconds=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    transport = httpx.ASGITransport(app=create_app(settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from backend.main import create_app
-from backend.settings import Settings
-from tests.conftest import SECRET, make_task, token_for
+from tests.conftest import make_task, token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -115,27 +112,15 @@ async def test_validation_problem_lists_each_invalid_part(
     assert "body.title" in str(body["detail"])
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-async def test_unreachable_database_is_503_not_500(owner: str) -> None:
-    settings = Settings(
-        database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/todo",
-        better_auth_secret=SECRET,
-        database_timeout_seconds=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        for request in (
-            client.get(f"/api/{owner}/tasks", headers=token_for(owner)),
-            client.post(f"/api/{owner}/tasks", json={"title": "x"}, headers=token_for(owner)),
-        ):
-            response = await request
-            assert_problem(response, 503)
-            assert response.headers["retry-after"] == "1"
+async def test_unreachable_database_is_503_not_500(
+    unreachable_client: httpx.AsyncClient, owner: str
+) -> None:
+    for request in (
+        unreachable_client.get(f"/api/{owner}/tasks", headers=token_for(owner)),
+        unreachable_client.post(
+            f"/api/{owner}/tasks", json={"title": "x"}, headers=token_for(owner)
+        ),
+    ):
+        response = await request
+        assert_problem(response, 503)
+        assert response.headers["retry-after"] == "1"

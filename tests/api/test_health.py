@@ -5,10 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from backend.main import create_app
-from backend.settings import Settings
-from tests.conftest import SECRET
-
 pytestmark = pytest.mark.anyio
 
 
@@ -38,27 +34,11 @@ async def test_probes_accept_get_only(client: httpx.AsyncClient) -> None:
     assert "GET" in response.headers["allow"]
 
 
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # closed again when the probe socket is
-
-
-async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
-    settings = Settings(
-        database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/todo",
-        better_auth_secret=SECRET,
-        database_timeout_seconds=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        ready = await client.get("/readyz")
-        live = await client.get("/livez")
+async def test_readyz_is_503_when_the_database_is_unreachable(
+    unreachable_client: httpx.AsyncClient,
+) -> None:
+    ready = await unreachable_client.get("/readyz")
+    live = await unreachable_client.get("/livez")
     assert ready.status_code == 503, ready.text
     assert ready.headers["content-type"] == "application/problem+json"
     assert ready.headers["retry-after"] == "1"

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DATABASES, SECRET, new_owner, running_in_ci, token_for
+from tests.conftest import DATABASES, SECRET, new_owner, start_postgres_or_skip, token_for
 from tests.support.live_server import live_server
-from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 logger = logging.getLogger(__name__)
@@ -36,12 +36,7 @@ SERVER_DATABASE_TIMEOUT_SECONDS = "2"
 @pytest.fixture
 def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test alone: stopping it disturbs no other test."""
-    try:
-        server = start_postgres(tmp_path / "postgres")
-    except PostgresUnavailable as error:
-        if running_in_ci():
-            pytest.fail(f"CI must run the PostgreSQL tests, but: {error}")
-        pytest.skip(f"PostgreSQL tests skipped: {error}")
+    server = start_postgres_or_skip(tmp_path / "postgres")
     try:
         yield server
     finally:
