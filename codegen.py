@@ -1,7 +1,10 @@
 """Derive openapi/ and generated/ from the Markdown contract in specs/api/rest-endpoints.md.
 
-    python codegen.py           parse the spec, write openapi/ and generated/
-    python codegen.py --check   exit 1 with a unified diff when a committed output is stale
+    python codegen.py              parse the spec, write openapi/ and generated/
+    python codegen.py --check      exit 1 with a unified diff when a committed output is stale
+    python codegen.py diff [BASE]  the breaking-change gate (contractdiff/): what changed
+                                   since BASE or the last release, and is the version right
+    python codegen.py release      record the spec's version in openapi/releases/
 
 Exit codes: 0 done or current, 1 stale outputs (--check), 2 broken spec
 (`specs/api/rest-endpoints.md:LINE: what is wrong` on stderr, never a traceback).
@@ -139,6 +142,14 @@ GENERATED_NOTICE = (
 PYTHON_NOTICE = textwrap.fill(GENERATED_NOTICE, width=88)  # within the line-length limit
 
 
+SEMANTIC_VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+
+
+def json_pointer(*parts: str) -> str:
+    """An RFC 6901 pointer into the OpenAPI document (`/` in a part is `~1`)."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
 class SpecError(Exception):
     """A problem in the spec, tied to the line that has it."""
 
@@ -195,6 +206,8 @@ class Table:
 class Item:
     line: int
     text: str
+    source: str = ""  # the item's Markdown, code spans and emphasis kept
+    code: list[str] = field(default_factory=list)  # the text of its code spans
 
 
 @dataclass
@@ -327,7 +340,15 @@ def read_items(tokens: list[Token], index: int, section: Section) -> int:
                 return index + 1
         elif token.type == "inline" and depth == 1:
             line = token.map[0] + 1 if token.map else 0
-            section.items.append(Item(line, "".join(t for t, _ in inline_parts(token)).strip()))
+            parts = inline_parts(token)
+            section.items.append(
+                Item(
+                    line,
+                    "".join(text for text, _ in parts).strip(),
+                    source=" ".join(token.content.split("\n")).strip(),
+                    code=[text for text, is_code in parts if is_code],
+                )
+            )
         index += 1
 
 
@@ -498,6 +519,80 @@ OPERATION_ITEMS = {
     "tags": "Tags",
     "security": "Security",
 }
+OPERATION_KEYS = {
+    "operation id": "operationId",
+    "summary": "summary",
+    "tags": "tags",
+    "security": "security",
+}
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    """One `### X.Y.Z` entry of the spec's Changelog: what that version changed for a client."""
+
+    version: str
+    line: int
+    paragraphs: list[str]
+    items: list[Item]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A built contract: the OpenAPI document, where its parts come from, and the changelog."""
+
+    document: dict[str, Any]
+    locations: dict[str, int]  # JSON pointer into the document -> line of the spec
+    changelog: list[ChangelogEntry]
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
+
+
+def read_changelog(section: Section, version: str) -> list[ChangelogEntry]:
+    """The `### X.Y.Z` entries under `## Changelog`, newest first, none newer than `version`."""
+    for table in section.tables:
+        raise SpecError(table.line, "the Changelog holds entries (### X.Y.Z), not tables")
+    for item in section.items:
+        raise SpecError(item.line, "a changelog list belongs under a version's ### heading")
+    entries: list[ChangelogEntry] = []
+    for child in section.children:
+        if SEMANTIC_VERSION.fullmatch(child.title) is None:
+            raise SpecError(
+                child.line, f"changelog heading '{child.title}' is not a version MAJOR.MINOR.PATCH"
+            )
+        for table in child.tables:
+            raise SpecError(table.line, f"changelog entry {child.title} holds a table")
+        for grandchild in child.children:
+            raise SpecError(grandchild.line, f"changelog entry {child.title} has a sub-heading")
+        if not child.paragraphs and not child.items:
+            raise SpecError(child.line, f"changelog entry {child.title} says nothing")
+        if entries and version_key(child.title) >= version_key(entries[-1].version):
+            raise SpecError(
+                child.line,
+                f"changelog entry {child.title} comes after {entries[-1].version}: "
+                "entries go newest first, one per version",
+            )
+        if version_key(child.title) > version_key(version):
+            raise SpecError(
+                child.line,
+                f"changelog entry {child.title} is newer than the Info version {version}",
+            )
+        entries.append(ChangelogEntry(child.title, child.line, child.paragraphs, child.items))
+    return entries
+
+
+def render_changelog(section: Section, entries: list[ChangelogEntry]) -> str:
+    """The Changelog as Markdown for `info.description`, where /docs and /redoc show it."""
+    blocks = ["## Changelog", *section.paragraphs]
+    for entry in entries:
+        blocks.append(f"### {entry.version}")
+        blocks.extend(entry.paragraphs)
+        if entry.items:
+            blocks.append("\n".join(f"- {item.source}" for item in entry.items))
+    return "\n\n".join(blocks)
 
 
 @dataclass
@@ -505,12 +600,24 @@ class Builder:
     """Turns the section tree into an OpenAPI 3.1 document."""
 
     root: Section
+    locations: dict[str, int] = field(default_factory=dict)
+    changelog: list[ChangelogEntry] = field(default_factory=list)
     schema_names: set[str] = field(default_factory=set)
     enum_values: dict[str, list[str]] = field(default_factory=dict)
     media_types: dict[str, str] = field(default_factory=dict)
     header_names: set[str] = field(default_factory=set)
     operation_ids: dict[str, int] = field(default_factory=dict)
     pending_links: list[tuple[int, str]] = field(default_factory=list)
+    # Lines of the rows of the operation being built, for `locations`.
+    parameter_lines: list[int] = field(default_factory=list)
+    body_lines: dict[str, int] = field(default_factory=dict)
+    response_lines: dict[str, int] = field(default_factory=dict)
+
+    def locate(self, line: int, *parts: str) -> str:
+        """Remember that the document's part at this pointer comes from `line` of the spec."""
+        pointer = json_pointer(*parts)
+        self.locations[pointer] = line
+        return pointer
 
     def build(self) -> dict[str, Any]:
         titles = [s for s in self.root.children if s.level == 1]
@@ -523,9 +630,23 @@ class Builder:
         }
         if "version" not in info_rows:
             raise SpecError(api.require_child("Info").line, "the Info table needs a 'Version' row")
-        info: dict[str, Any] = {"title": api.title, "version": info_rows["version"].text("Value")}
-        if api.paragraphs:
-            info["description"] = "\n\n".join(api.paragraphs)
+        version_row = info_rows["version"]
+        version = version_row.text("Value")
+        if SEMANTIC_VERSION.fullmatch(version) is None:
+            raise SpecError(
+                version_row.line,
+                f"Version '{version}' is not a semantic version MAJOR.MINOR.PATCH (e.g. 1.2.0)",
+            )
+        self.locate(version_row.line, "info", "version")
+        info: dict[str, Any] = {"title": api.title, "version": version}
+        descriptions = list(api.paragraphs)
+        changelog = api.child("Changelog")
+        if changelog is not None:
+            self.changelog = read_changelog(changelog, version)
+            descriptions.append(render_changelog(changelog, self.changelog))
+            self.locate(changelog.line, "info", "description")
+        if descriptions:
+            info["description"] = "\n\n".join(descriptions)
         if "license" in info_rows:
             license_name = info_rows["license"].text("Value")
             info["license"] = {"name": license_name, "identifier": license_name}
@@ -567,6 +688,7 @@ class Builder:
                 scheme["bearerFormat"] = row.text("Bearer format")
             scheme["description"] = row.cells["Description"].source
             schemes[require_cell(row, "Name")] = scheme
+            self.locate(row.line, "components", "securitySchemes", row.text("Name"))
         return schemes
 
     def headers(self, section: Section | None) -> dict[str, Any]:
@@ -579,6 +701,7 @@ class Builder:
                 raise SpecError(row.line, f"duplicate header '{name}'")
             schema = parse_type(require_cell(row, "Type"), row.line, set()).schema
             found[name] = {"description": row.cells["Description"].source, "schema": schema}
+            self.locate(row.line, "components", "headers", name)
             self.header_names.add(name)
         return found
 
@@ -595,6 +718,7 @@ class Builder:
                 self.enum_values[child.title] = [r.text("Value") for r in rows]
         built: dict[str, Any] = {}
         for child in section.children:
+            self.locate(child.line, "components", "schemas", child.title)
             if child.title in self.enum_values:
                 built[child.title] = self.enum_schema(child)
             else:
@@ -605,6 +729,8 @@ class Builder:
         for item in section.items:
             raise SpecError(item.line, "an enum schema takes no '- Key: value' options")
         rows = section.table(ENUM_COLUMNS).rows
+        for index, row in enumerate(rows):
+            self.locate(row.line, "components", "schemas", section.title, "enum", str(index))
         lines = [f"- `{r.text('Value')}`: {r.cells['Description'].source}" for r in rows]
         description = "\n\n".join([*section.paragraphs, "\n".join(lines)])
         return {
@@ -634,6 +760,7 @@ class Builder:
             if row.cells["Description"].source:
                 prop["description"] = row.cells["Description"].source
             properties[name] = prop
+            self.locate(row.line, "components", "schemas", section.title, "properties", name)
             if yes_no(row, "Required"):
                 required.append(name)
         schema["properties"] = properties
@@ -644,10 +771,15 @@ class Builder:
             if not item.text.isdigit():
                 raise SpecError(item.line, f"min properties needs a number, got '{item.text}'")
             schema["minProperties"] = int(item.text)
+            self.locate(item.line, "components", "schemas", section.title, "minProperties")
         additional = options.get("additional properties")
         if additional is not None and additional.text not in ("allowed", "forbidden"):
             raise SpecError(additional.line, "additional properties is 'allowed' or 'forbidden'")
         schema["additionalProperties"] = additional is not None and additional.text == "allowed"
+        if additional is not None:
+            self.locate(
+                additional.line, "components", "schemas", section.title, "additionalProperties"
+            )
         if "media type" in options:
             self.media_types[section.title] = options["media type"].text
         return schema
@@ -664,11 +796,12 @@ class Builder:
             operations = paths.setdefault(path, {})
             if method in operations:
                 raise SpecError(child.line, f"duplicate operation {method.upper()} {path}")
-            operations[method] = self.operation(child, path, tags, schemes)
+            self.locate(child.line, "paths", path, method)
+            operations[method] = self.operation(child, path, tags, schemes, method)
         return {path: {m: ops[m] for m in HTTP_METHODS if m in ops} for path, ops in paths.items()}
 
     def operation(
-        self, section: Section, path: str, tags: set[str], schemes: set[str]
+        self, section: Section, path: str, tags: set[str], schemes: set[str], method: str
     ) -> dict[str, Any]:
         options = section.options()
         for key in sorted(set(options) - set(OPERATION_ITEMS)):
@@ -708,12 +841,21 @@ class Builder:
         }
         if section.paragraphs:
             operation["description"] = "\n\n".join(section.paragraphs)
+        for key, item in options.items():
+            self.locate(item.line, "paths", path, method, OPERATION_KEYS[key])
         parameters = section.child("Parameters")
         operation["parameters"] = self.parameters(parameters, path, section)
+        for index, row_line in enumerate(self.parameter_lines):
+            self.locate(row_line, "paths", path, method, "parameters", str(index))
         body = section.child("Request body")
         if body is not None:
             operation["requestBody"] = self.request_body(body)
+            self.locate(body.line, "paths", path, method, "requestBody")
+            for media_type, row_line in self.body_lines.items():
+                self.locate(row_line, "paths", path, method, "requestBody", "content", media_type)
         responses = self.responses(section.require_child("Responses"))
+        for status, row_line in self.response_lines.items():
+            self.locate(row_line, "paths", path, method, "responses", status)
         links = section.child("Links")
         if links is not None:
             self.links(links, responses)
@@ -728,6 +870,7 @@ class Builder:
         rows = section.table(PARAMETER_COLUMNS).rows if section is not None else []
         declared: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
+        self.parameter_lines = [row.line for row in rows]
         for row in rows:
             name, location = require_cell(row, "Name"), require_cell(row, "In")
             if location not in PARAMETER_LOCATIONS:
@@ -773,6 +916,7 @@ class Builder:
         content: dict[str, Any] = {}
         required = False
         description = ""
+        self.body_lines = {row.text("Media type"): row.line for row in rows}
         for row in rows:
             type_expression = parse_type(require_cell(row, "Schema"), row.line, self.schema_names)
             if "$ref" not in type_expression.schema:
@@ -787,7 +931,9 @@ class Builder:
 
     def responses(self, section: Section) -> dict[str, Any]:
         responses: dict[str, Any] = {}
-        for row in section.table(RESPONSE_COLUMNS).rows:
+        rows = section.table(RESPONSE_COLUMNS).rows
+        self.response_lines = {row.text("Status"): row.line for row in rows}
+        for row in rows:
             status = require_cell(row, "Status")
             if not status.isdigit() or int(status) not in KNOWN_STATUS_CODES:
                 raise SpecError(row.line, f"unknown status code '{status}'")
@@ -846,11 +992,17 @@ class Builder:
             links[name] = link
 
 
+def build_contract(text: str) -> Contract:
+    """The contract a spec's text describes, with the spec line of each part (raises SpecError)."""
+    builder = Builder(read_sections(text))
+    document = builder.build()
+    validate_openapi(document)
+    return Contract(document, builder.locations, builder.changelog)
+
+
 def build_openapi(text: str) -> dict[str, Any]:
     """The OpenAPI document for a spec's text (raises SpecError)."""
-    document = Builder(read_sections(text)).build()
-    validate_openapi(document)
-    return document
+    return build_contract(text).document
 
 
 def validate_openapi(document: dict[str, Any]) -> None:
@@ -952,18 +1104,22 @@ def format_python(source: str) -> str:
     return source
 
 
-def render_all(root: Path) -> dict[Path, str]:
-    """Every derived file, path -> content, from the spec under `root`."""
+def read_spec(root: Path) -> str:
+    """The text of the spec under `root` (raises SpecError when it is missing or not UTF-8)."""
     spec_path = root / SPEC
     if not spec_path.is_file():
         raise SpecError(0, "the spec file does not exist")
     raw = spec_path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         raise SpecError(line, f"the spec is not UTF-8 ({error.reason})") from None
-    document = build_openapi(text)
+
+
+def render_all(root: Path) -> dict[Path, str]:
+    """Every derived file, path -> content, from the spec under `root`."""
+    document = build_openapi(read_spec(root))
     return {
         OPENAPI_YAML: render_yaml(document),
         OPENAPI_JSON: render_json(document),
@@ -989,6 +1145,11 @@ def stale(root: Path, outputs: dict[Path, str]) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in ("diff", "release"):
+        from contractdiff import cli  # the gate is its own stage; it imports this module
+
+        return cli.main(arguments)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
         "--check",
@@ -1001,7 +1162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT,
         help="repository root holding specs/ (default: this file's folder)",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     root: Path = args.root
     try:
         outputs = render_all(root)

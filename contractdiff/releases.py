@@ -1,0 +1,73 @@
+"""Released contracts (openapi/releases/X.Y.Z.json) and the contract committed at a git revision."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from codegen import OPENAPI_JSON, SEMANTIC_VERSION, render_json, version_key
+
+RELEASES = Path("openapi/releases")
+
+
+class BaseUnreadable(Exception):
+    """The contract to compare against cannot be read; the message says which and why."""
+
+
+def released_versions(root: Path) -> list[str]:
+    """Every released version, oldest first."""
+    folder = root / RELEASES
+    versions = [
+        path.stem
+        for path in folder.glob("*.json")
+        if SEMANTIC_VERSION.fullmatch(path.stem) is not None
+    ]
+    return sorted(versions, key=version_key)
+
+
+def read_release(root: Path, version: str) -> dict[str, Any]:
+    path = root / RELEASES / f"{version}.json"
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BaseUnreadable(f"{RELEASES / path.name}: cannot read the release ({error})") from None
+    return document
+
+
+def write_release(root: Path, version: str, document: dict[str, Any]) -> Path:
+    path = root / RELEASES / f"{version}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_json(document), encoding="utf-8")
+    return path.relative_to(root)
+
+
+def _git(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(  # noqa: S603 - fixed argv, no shell
+            ["git", "-C", str(root), *arguments],  # noqa: S607 - git from PATH, as a user runs it
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise BaseUnreadable("git is not installed: a git revision cannot be read") from None
+
+
+def document_at(root: Path, revision: str) -> dict[str, Any]:
+    """The OpenAPI document committed at `revision` (a commit, branch or tag)."""
+    if revision.startswith("-"):
+        raise BaseUnreadable(f"BASE '{revision}' is not a git revision")
+    resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    if resolved.returncode != 0:
+        raise BaseUnreadable(f"BASE '{revision}' is not a git revision of this repository")
+    commit = resolved.stdout.strip()
+    shown = _git(root, "show", f"{commit}:{OPENAPI_JSON.as_posix()}")
+    if shown.returncode != 0:
+        raise BaseUnreadable(f"BASE '{revision}' has no {OPENAPI_JSON} to compare against")
+    try:
+        document: dict[str, Any] = json.loads(shown.stdout)
+    except ValueError as error:
+        raise BaseUnreadable(f"BASE '{revision}': {OPENAPI_JSON} is not JSON ({error})") from None
+    return document
