@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run token test lint codegen fuzz security bench lock clean
+.PHONY: help install run token test lint codegen contract-diff fuzz security bench lock clean
 
 help:
 	@echo "make run       serve the API on SQLite (http://$(HOST):$(PORT)/docs)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test      run the whole test suite (PostgreSQL included where available)"
 	@echo "make lint      ruff + mypy + codegen --check"
 	@echo "make codegen   regenerate openapi/ and generated/ from specs/"
+	@echo "make contract-diff  what changed since the last release, and is the version right"
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
 	@echo "make security  security suite with a figure table"
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md"
@@ -40,6 +41,8 @@ run: $(STAMP) .env
 test: $(STAMP)
 	@echo "== codegen --check"
 	$(PY) codegen.py --check
+	@echo "== contract gate: the spec against the last release"
+	$(PY) codegen.py diff
 	@echo "== pytest"
 	$(PY) -m pytest
 
@@ -54,6 +57,9 @@ lint: $(STAMP)
 
 codegen: $(STAMP)
 	$(PY) codegen.py
+
+contract-diff: $(STAMP)
+	$(PY) codegen.py diff $(BASE)
 
 FUZZ_EXAMPLES ?= 1000
 

@@ -100,7 +100,15 @@ class SchemaComparer:
     def compare(self, old: Schema, new: Schema, direction: Direction, place: Place) -> None:
         old_ref, new_ref = old.get("$ref"), new.get("$ref")
         if isinstance(old_ref, str) and old_ref == new_ref:
-            return  # the component itself is compared once, where it is declared
+            # The component itself is compared once, where it is declared; here only what sits
+            # beside the reference (a parameter's `default`, a description) can differ.
+            self.compare_resolved(
+                {k: v for k, v in old.items() if k != "$ref"},
+                {k: v for k, v in new.items() if k != "$ref"},
+                direction,
+                place,
+            )
+            return
         key = (str(old_ref), str(new_ref), direction)
         if old_ref is not None or new_ref is not None:
             if key in self._visiting:
