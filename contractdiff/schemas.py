@@ -203,11 +203,13 @@ class SchemaComparer:
             )
 
     def _bounds(self, old: Schema, new: Schema, request: bool, place: Place) -> None:
-        for keyword in (*LOWER_BOUNDS, *UPPER_BOUNDS, "pattern"):
+        for keyword in (*LOWER_BOUNDS, *UPPER_BOUNDS, "pattern", "uniqueItems"):
             before, after = old.get(keyword), new.get(keyword)
             if before == after:
                 continue
-            if keyword == "pattern":
+            if keyword == "uniqueItems":
+                tightened = bool(after) and not before
+            elif keyword == "pattern":
                 tightened = after is not None
             elif before is None or after is None:
                 tightened = before is None

@@ -179,3 +179,23 @@ def test_the_rule_table_in_docs_is_the_rules_the_gate_applies() -> None:
     documented = {code: (severity, bump) for code, severity, bump in rows}
     applied = {rule.code: (rule.severity.value, rule.bump.name.lower()) for rule in rules.ALL_RULES}
     assert documented == applied
+
+
+def test_unique_items_added_to_a_request_array_is_breaking_and_to_a_response_compatible() -> None:
+    base, new = document(), document()
+    for doc in (base, new):
+        doc["components"]["schemas"]["New"]["properties"]["tags"] = {
+            "type": "array",
+            "items": {"type": "string"},
+        }
+        doc["components"]["schemas"]["Item"]["properties"]["tags"] = {
+            "type": "array",
+            "items": {"type": "string"},
+        }
+    new["components"]["schemas"]["New"]["properties"]["tags"]["uniqueItems"] = True
+    new["components"]["schemas"]["Item"]["properties"]["tags"]["uniqueItems"] = True
+    changes = {change.subject: change.rule for change in compare_documents(base, new)}
+    assert changes == {
+        "New.tags": rules.REQUEST_CONSTRAINT_TIGHTENED,
+        "Item.tags": rules.RESPONSE_CONSTRAINT_TIGHTENED,
+    }
