@@ -485,6 +485,24 @@ def require_cell(row: Row, column: str) -> str:
 
 # --- The spec -> OpenAPI --------------------------------------------------------------------
 
+CONTACT_PATTERN = re.compile(r"(?P<name>[^<>]*?)\s*(?:<(?P<address>[^<>\s]+)>)?")
+
+
+def contact(row: Row) -> dict[str, str]:
+    """`Name`, `Name <email>` or `Name <https://url>` -> info.contact."""
+    value = row.cells["Value"].source.strip()  # the source: markdown-it drops autolinks' <>
+    match = CONTACT_PATTERN.fullmatch(value)
+    if match is None or not match["name"]:
+        raise SpecError(
+            row.line, f"contact '{value}' is not 'Name', 'Name <email>' or 'Name <URL>'"
+        )
+    found = {"name": match["name"]}
+    address = match["address"]
+    if address is not None:
+        found["url" if re.match(r"https?://", address) else "email"] = address
+    return found
+
+
 FIELD_COLUMNS = ("Field", "Type", "Required", "Constraints", "Description")
 ENUM_COLUMNS = ("Value", "Description")
 PARAMETER_COLUMNS = ("Name", "In", "Type", "Required", "Constraints", "Description")
@@ -526,6 +544,8 @@ class Builder:
         info: dict[str, Any] = {"title": api.title, "version": info_rows["version"].text("Value")}
         if api.paragraphs:
             info["description"] = "\n\n".join(api.paragraphs)
+        if "contact" in info_rows:
+            info["contact"] = contact(info_rows["contact"])
         if "license" in info_rows:
             license_name = info_rows["license"].text("Value")
             info["license"] = {"name": license_name, "identifier": license_name}
