@@ -1,0 +1,50 @@
+"""/docs (Swagger UI) and /redoc (ReDoc), with their scripts and styles served by the app."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+
+# fastapi-offline (MIT) ships the release builds of Swagger UI (Apache-2.0) and ReDoc (MIT):
+# the pages work without internet access, and load nothing from a CDN.
+ASSETS: Final = Path(str(files("fastapi_offline") / "static"))
+ASSETS_URL: Final = "/docs-assets"
+OPENAPI_URL: Final = "/openapi.json"
+
+
+def install_docs_pages(app: FastAPI, contract: dict[str, Any]) -> None:
+    """Serve the contract as Swagger UI on /docs and ReDoc on /redoc."""
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
+    title = contract["info"]["title"]
+    # "Try it out" calls the server that serves the page, wherever it runs, rather than the
+    # development server the contract names.
+    tried_here = {**contract, "servers": [{"url": "/", "description": "This server"}]}
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{title} - Swagger UI",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+            oauth2_redirect_url=None,
+            # No validator badge: it would send the document to validator.swagger.io.
+            swagger_ui_parameters={"spec": tried_here, "validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{title} - ReDoc",
+            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
