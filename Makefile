@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run token test lint lint-contract client-check client codegen fuzz security bench lock clean
+.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen fuzz security bench lock clean
 
 # node and npm are not needed to run the API: the targets that use them (contract lint, the
 # TypeScript client) skip with the reason where they are missing; under CI=true they fail.
@@ -24,6 +24,7 @@ help:
 	@echo "make test      run the whole test suite (PostgreSQL included where available)"
 	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly)"
 	@echo "make client    regenerate clients/typescript/src/schema.d.ts from openapi/"
+	@echo "make docs-screenshot  retake docs/swagger-ui-try-it-out.png with the browser test"
 	@echo "make codegen   regenerate openapi/ and generated/ from specs/"
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
 	@echo "make security  security suite with a figure table"
@@ -97,6 +98,10 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	@echo "== contract fuzzing: $(FUZZ_EXAMPLES) examples per operation, fresh seed, SQLite and PostgreSQL"
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/contract -q -p no:cacheprovider --timeout=0
+
+docs-screenshot: $(STAMP)
+	@echo "== browser test of /docs, keeping its screenshot in docs/"
+	DOCS_SCREENSHOT_DIR=docs $(PY) -m pytest tests/browser/test_docs.py -q -p no:cacheprovider
 
 security: $(STAMP)
 	@echo "== security suite: tokens, cross-user, properties, hostile input, concurrency, DB faults, logs (SQLite and PostgreSQL)"

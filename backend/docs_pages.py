@@ -16,6 +16,19 @@ from starlette.responses import HTMLResponse
 ASSETS: Final = Path(str(files("fastapi_offline") / "static"))
 ASSETS_URL: Final = "/docs-assets"
 OPENAPI_URL: Final = "/openapi.json"
+# The browser itself refuses the pages anything from another host: ReDoc, for one, would
+# fetch its attribution logo from a CDN (it hides the logo when that fails).
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",  # the page's inline start-up script
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",  # ReDoc's search index runs in a worker
+        "connect-src 'self'",
+    )
+)
 
 
 def install_docs_pages(app: FastAPI, contract: dict[str, Any]) -> None:
@@ -28,23 +41,32 @@ def install_docs_pages(app: FastAPI, contract: dict[str, Any]) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=OPENAPI_URL,
-            title=f"{title} - Swagger UI",
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-            oauth2_redirect_url=None,
-            # No validator badge: it would send the document to validator.swagger.io.
-            swagger_ui_parameters={"spec": tried_here, "validatorUrl": None},
+        return self_contained(
+            get_swagger_ui_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{title} - Swagger UI",
+                swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+                oauth2_redirect_url=None,
+                # No validator badge: it would send the document to validator.swagger.io.
+                swagger_ui_parameters={"spec": tried_here, "validatorUrl": None},
+            )
         )
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=OPENAPI_URL,
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
+        return self_contained(
+            get_redoc_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+                with_google_fonts=False,
+            )
         )
+
+
+def self_contained(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return page

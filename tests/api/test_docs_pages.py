@@ -49,3 +49,14 @@ async def test_the_served_contract_keeps_its_own_servers(client: httpx.AsyncClie
     assert served["servers"] == [
         {"url": "http://127.0.0.1:8000", "description": "Local development server (`make run`)"}
     ]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_page_may_load_from_its_own_server_only(
+    client: httpx.AsyncClient, page: str
+) -> None:
+    policy = (await client.get(page)).headers["content-security-policy"]
+    directives = dict(directive.split(" ", 1) for directive in policy.split("; "))
+    assert directives["default-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"
+    assert directives["img-src"] == "'self' data:"
