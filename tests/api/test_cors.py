@@ -128,6 +128,19 @@ async def test_problems_are_readable_by_the_front_end(cors_client: httpx.AsyncCl
     assert response.headers["access-control-allow-origin"] == FRONT_END
 
 
+async def test_a_body_refused_before_routing_is_readable_too(
+    cors_client: httpx.AsyncClient,
+) -> None:
+    owner = new_owner()
+    response = await cors_client.post(
+        f"/api/{owner}/tasks",
+        content=b"{}",
+        headers={**token_for(owner), "Origin": FRONT_END, "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 415
+    assert response.headers["access-control-allow-origin"] == FRONT_END
+
+
 async def test_an_origin_not_listed_gets_no_cors_headers(cors_client: httpx.AsyncClient) -> None:
     owner = new_owner()
     listed = await cors_client.get(

@@ -4,6 +4,7 @@ server on each database (node's own test runner runs clients/typescript/test).""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +72,38 @@ def test_the_example_module_against_a_live_server(
     assert result.returncode == 0, report
     assert "# pass 3" in report, report
     assert "# fail 0" in report, report
+
+
+def copy_of_the_client(root: Path) -> Path:
+    """The generator, its committed output and the contract, in a checkout of their own."""
+    (root / "clients" / "typescript" / "src").mkdir(parents=True)
+    (root / "openapi").mkdir()
+    for part in ("clients/typescript/generate.mjs", "clients/typescript/src/schema.d.ts"):
+        shutil.copyfile(ROOT / part, root / part)
+    shutil.copyfile(ROOT / "openapi" / "openapi.json", root / "openapi" / "openapi.json")
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+    return root / "clients" / "typescript" / "generate.mjs"
+
+
+def test_the_types_check_fails_when_the_contract_changed(tmp_path: Path) -> None:
+    node = node_binary()
+    generator = copy_of_the_client(tmp_path)
+    fresh = subprocess.run(
+        [node, str(generator), "--check"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+
+    contract = tmp_path / "openapi" / "openapi.json"
+    contract.write_text(
+        contract.read_text(encoding="utf-8").replace("Absent on the last page.", "Absent."),
+        encoding="utf-8",
+    )
+    stale = subprocess.run(
+        [node, str(generator), "--check"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert stale.returncode == 1
+    assert "schema.d.ts is stale" in stale.stdout
+    assert "Absent." in stale.stdout
+    # --check writes nothing: the committed types are left as they were.
+    committed = (ROOT / "clients" / "typescript" / "src" / "schema.d.ts").read_text()
+    assert (generator.parent / "src" / "schema.d.ts").read_text() == committed
