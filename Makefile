@@ -7,13 +7,24 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run token test lint codegen contract-diff fuzz security bench lock clean
+.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security bench lock clean
+
+# node and npm are not needed to run the API: the targets that use them (contract lint, the
+# TypeScript client) skip with the reason where they are missing; under CI=true they fail.
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+NPM_STAMP := node_modules/.installed-from-lock
+define without_node
+	@case "$${CI:-}" in 1|true|yes) echo "CI must run $(1), but node/npm are missing (.ci/run installs them)"; exit 1;; esac
+	@echo "== SKIPPED $(1): node/npm not found (Debian: apt-get install nodejs npm)"
+endef
 
 help:
 	@echo "make run       serve the API on SQLite (http://$(HOST):$(PORT)/docs)"
 	@echo "make token     print a development token (USER_ID=alice by default)"
 	@echo "make test      run the whole test suite (PostgreSQL included where available)"
-	@echo "make lint      ruff + mypy + codegen --check"
+	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly)"
+	@echo "make client    regenerate clients/typescript/src/schema.d.ts from openapi/"
+	@echo "make docs-screenshot  retake docs/swagger-ui-try-it-out.png with the browser test"
 	@echo "make codegen   regenerate openapi/ and generated/ from specs/"
 	@echo "make contract-diff  what changed since the last release, and is the version right"
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
@@ -38,7 +49,7 @@ run: $(STAMP) .env
 	@echo "== serving the Todo API on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) lint-contract client-check
 	@echo "== codegen --check"
 	$(PY) codegen.py --check
 	@echo "== contract gate: the spec against the last release"
@@ -49,11 +60,38 @@ test: $(STAMP)
 token: $(STAMP) .env
 	@$(PY) -m backend.mint_token $(or $(USER_ID),alice)
 
-lint: $(STAMP)
+lint: $(STAMP) lint-contract client-check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) codegen.py --check
+
+$(NPM_STAMP): package-lock.json
+	@echo "== installing the pinned npm tools into node_modules (npm ci)"
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+ifeq ($(HAVE_NODE),yes)
+lint-contract: $(NPM_STAMP)
+	@echo "== contract lint: Spectral (spectral:oas) and Redocly (recommended), 0 warnings"
+	node lint/contract.mjs
+
+client-check: $(NPM_STAMP)
+	@echo "== TypeScript client types --check"
+	node clients/typescript/generate.mjs --check
+
+client: $(NPM_STAMP)
+	node clients/typescript/generate.mjs
+else
+lint-contract:
+	$(call without_node,the contract lint)
+
+client-check:
+	$(call without_node,the TypeScript client check)
+
+client:
+	$(call without_node,the TypeScript client generation)
+endif
 
 codegen: $(STAMP)
 	$(PY) codegen.py
@@ -66,6 +104,10 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	@echo "== contract fuzzing: $(FUZZ_EXAMPLES) examples per operation, fresh seed, SQLite and PostgreSQL"
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/contract -q -p no:cacheprovider --timeout=0
+
+docs-screenshot: $(STAMP)
+	@echo "== browser test of /docs, keeping its screenshot in docs/"
+	DOCS_SCREENSHOT_DIR=docs $(PY) -m pytest tests/browser/test_docs.py -q -p no:cacheprovider
 
 security: $(STAMP)
 	@echo "== security suite: tokens, cross-user, properties, hostile input, concurrency, DB faults, logs (SQLite and PostgreSQL)"

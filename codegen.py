@@ -506,6 +506,24 @@ def require_cell(row: Row, column: str) -> str:
 
 # --- The spec -> OpenAPI --------------------------------------------------------------------
 
+CONTACT_PATTERN = re.compile(r"(?P<name>[^<>]*?)\s*(?:<(?P<address>[^<>\s]+)>)?")
+
+
+def contact(row: Row) -> dict[str, str]:
+    """`Name`, `Name <email>` or `Name <https://url>` -> info.contact."""
+    value = row.cells["Value"].source.strip()  # the source: markdown-it drops autolinks' <>
+    match = CONTACT_PATTERN.fullmatch(value)
+    if match is None or not match["name"]:
+        raise SpecError(
+            row.line, f"contact '{value}' is not 'Name', 'Name <email>' or 'Name <URL>'"
+        )
+    found = {"name": match["name"]}
+    address = match["address"]
+    if address is not None:
+        found["url" if re.match(r"https?://", address) else "email"] = address
+    return found
+
+
 FIELD_COLUMNS = ("Field", "Type", "Required", "Constraints", "Description")
 ENUM_COLUMNS = ("Value", "Description")
 PARAMETER_COLUMNS = ("Name", "In", "Type", "Required", "Constraints", "Description")
@@ -630,6 +648,8 @@ class Builder:
         }
         if "version" not in info_rows:
             raise SpecError(api.require_child("Info").line, "the Info table needs a 'Version' row")
+        for key, row in info_rows.items():
+            self.locate(row.line, "info", key)
         version_row = info_rows["version"]
         version = version_row.text("Value")
         if SEMANTIC_VERSION.fullmatch(version) is None:
@@ -647,6 +667,8 @@ class Builder:
             self.locate(changelog.line, "info", "description")
         if descriptions:
             info["description"] = "\n\n".join(descriptions)
+        if "contact" in info_rows:
+            info["contact"] = contact(info_rows["contact"])
         if "license" in info_rows:
             license_name = info_rows["license"].text("Value")
             info["license"] = {"name": license_name, "identifier": license_name}
@@ -680,6 +702,7 @@ class Builder:
     def security_schemes(self, section: Section) -> dict[str, Any]:
         table = section.table(("Name", "Type", "Scheme", "Bearer format", "Description"))
         schemes: dict[str, Any] = {}
+        self.locate(section.line, "components", "securitySchemes")
         for row in table.rows:
             scheme: dict[str, Any] = {"type": require_cell(row, "Type")}
             if row.text("Scheme"):
@@ -695,6 +718,7 @@ class Builder:
         if section is None:
             return {}
         found: dict[str, Any] = {}
+        self.locate(section.line, "components", "headers")
         for row in section.table(("Header", "Type", "Description")).rows:
             name = require_cell(row, "Header")
             if name in found:
@@ -706,6 +730,7 @@ class Builder:
         return found
 
     def schemas(self, section: Section) -> dict[str, Any]:
+        self.locate(section.line, "components", "schemas")
         for child in section.children:
             if child.title in self.schema_names:
                 raise SpecError(child.line, f"duplicate schema '{child.title}'")

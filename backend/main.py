@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
-from backend.contract import load_contract, query_parameter_names
+from backend.contract import load_contract, methods_for, query_parameter_names
+from backend.cors import Cors, CorsPolicy, success_headers
 from backend.db import connect
+from backend.docs_pages import install_docs_pages
 from backend.errors import install_error_handlers
 from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title=contract["info"]["title"],
         version=contract["info"]["version"],
         lifespan=lifespan,
+        docs_url=None,  # install_docs_pages serves both pages without a CDN
+        redoc_url=None,
     )
     # Serve the committed contract, not a schema re-derived from the handlers.
     app.openapi = lambda: contract  # type: ignore[method-assign]
@@ -76,8 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(health.router)
     install_error_handlers(app)
+    install_docs_pages(app, contract)
     install_query_redaction(query_parameter_names())
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        # Outermost, so that every answer to a listed origin is readable, 413 and 415 too.
+        policy = CorsPolicy(
+            origins=frozenset(settings.cors_origins),
+            exposed_headers=success_headers(contract),
+            methods_for=methods_for,
+        )
+        app.add_middleware(Cors, policy=policy)
     return app
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
@@ -43,6 +44,29 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
     database_pool_size: int = Field(default=10, ge=1)
+    cors_origins: tuple[str, ...] = Field(
+        default=(),
+        description="Origins of the front ends that may call the API from a browser (JSON list).",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or origin != f"{parts.scheme}://{parts.netloc}"
+                or parts.username is not None
+                or origin != origin.lower()
+            ):
+                raise ValueError(
+                    f"CORS_ORIGINS: {origin!r} is not an origin; write each as "
+                    "scheme://host[:port] in lower case, without a path or a trailing slash "
+                    '(e.g. ["https://app.example.com", "http://localhost:3000"])'
+                )
+        return origins
 
     @model_validator(mode="after")
     def _one_way_to_verify_tokens(self) -> Self:

@@ -349,7 +349,13 @@ def compare_components(
     old_headers = base.get("components", {}).get("headers", {})
     new_headers = head.get("components", {}).get("headers", {})
     for name, header in old_headers.items():
-        if name in new_headers:
+        if name not in new_headers:
+            findings.add(
+                rules.SCHEMA_REMOVED,
+                Place(f"/components/headers/{escape(name)}", "/components/headers", name),
+                f"{name}: header component removed (client code that names it no longer compiles)",
+            )
+        else:
             pointer = f"/components/headers/{escape(name)}"
             place = Place(pointer, pointer, name)
             comparer.compare(

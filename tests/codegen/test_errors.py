@@ -363,6 +363,20 @@ CASES = [
         "the Info table needs a 'Version' row",
     ),
     case(
+        "contact-with-two-addresses",
+        "| Version | 0.1.0 |",
+        "| Version | 0.1.0 |\n| Contact | Team <a@example.com> <b@example.com> |",
+        "| Contact |",
+        "contact 'Team <a@example.com> <b@example.com>' is not 'Name', 'Name <email>'",
+    ),
+    case(
+        "contact-without-a-name",
+        "| Version | 0.1.0 |",
+        "| Version | 0.1.0 |\n| Contact | <a@example.com> |",
+        "| Contact |",
+        "contact '<a@example.com>' is not 'Name'",
+    ),
+    case(
         "missing-responses",
         GET_RESPONSES,
         "",

@@ -214,6 +214,27 @@ def test_info_version_and_license() -> None:
     assert info["license"] == {"name": "MIT", "identifier": "MIT"}
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Mini team", {"name": "Mini team"}),
+        ("Mini team <mini@example.com>", {"name": "Mini team", "email": "mini@example.com"}),
+        (
+            "Mini team <https://example.com/support>",
+            {"name": "Mini team", "url": "https://example.com/support"},
+        ),
+    ],
+)
+def test_info_contact_row_becomes_info_contact(value: str, expected: dict[str, str]) -> None:
+    info = build(info=INFO.replace("| License |", f"| Contact | {value} |\n| License |"))["info"]
+    assert info["contact"] == expected
+    assert list(info) == ["title", "version", "description", "contact", "license"]
+
+
+def test_info_contact_is_optional() -> None:
+    assert "contact" not in build()["info"]
+
+
 def test_info_license_is_optional() -> None:
     info = build(info=INFO.replace("| License | MIT |\n", "").replace("| License | MIT |", ""))
     assert info["info"]["version"] == "0.1.0"

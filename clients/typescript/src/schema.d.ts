@@ -1,0 +1,726 @@
+// Generated from openapi/openapi.json by clients/typescript/generate.mjs
+// (openapi-typescript). Do not edit: run `npm run client:generate`.
+
+export interface paths {
+    "/api/{user_id}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the user's tasks
+         * @description Returns one page of the user's tasks, filtered by completion and ordered as asked. The body is a JSON array of tasks. When more tasks follow, the response carries an `X-Next-Cursor` header; sending its value back as `cursor` (with the same `status` and `sort`) returns the next page. Pages are keyset-based: a page costs the same at any depth, and tasks created or deleted meanwhile never make a page repeat or skip a task that existed throughout.
+         */
+        get: operations["listTasks"];
+        put?: never;
+        /**
+         * Create a task
+         * @description Creates a task owned by the user, not completed. The response is the stored task, with its new `id`, and a `Location` header naming it.
+         */
+        post: operations["createTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one task
+         * @description Returns one of the user's tasks. A task id that does not exist and a task id that belongs to another user get the same 404.
+         */
+        get: operations["getTask"];
+        /**
+         * Update a task
+         * @description Changes the fields the body names and leaves the others as they are; `updated_at` becomes the time of this change. The response is the task as stored afterwards.
+         */
+        put: operations["updateTask"];
+        post?: never;
+        /**
+         * Delete a task
+         * @description Deletes one of the user's tasks for good. Deleting it again is answered 404.
+         */
+        delete: operations["deleteTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Toggle a task's completion
+         * @description Flips `completed` in one atomic step and bumps `updated_at`. The response is the state this call produced, even when other toggles of the same task run at the same time. No request body.
+         */
+        patch: operations["toggleTaskCompletion"];
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description A task as stored, owned by one user. */
+        Task: {
+            /**
+             * Format: int64
+             * @description Server-assigned identifier, unique across all users.
+             */
+            id: number;
+            /** @description Id of the user who owns the task (the token's `sub`). */
+            user_id: string;
+            /** @description Short title of the task. */
+            title: string;
+            /** @description Longer free text; `null` when the task has none. */
+            description: string | null;
+            /** @description Whether the task is done. */
+            completed: boolean;
+            /**
+             * Format: date
+             * @description Calendar day the task is due (ISO 8601 `YYYY-MM-DD`); `null` when it has none.
+             */
+            due_date: string | null;
+            /**
+             * Format: date-time
+             * @description When the task was created (UTC, RFC 3339).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the task last changed (UTC, RFC 3339); equals `created_at` until the first change.
+             */
+            updated_at: string;
+        };
+        /** @description The body of a create request. Only these fields may be sent: the id, the owner and the timestamps are set by the server, and a body that names them is rejected (422). Text never contains U+0000 (NUL): PostgreSQL cannot store it, so it is rejected (422) on every database alike. */
+        TaskCreate: {
+            /** @description Short title of the task. */
+            title: string;
+            /** @description Longer free text. */
+            description?: string | null;
+            /**
+             * Format: date
+             * @description Calendar day the task is due.
+             */
+            due_date?: string | null;
+        };
+        /** @description The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate. */
+        TaskUpdate: {
+            /** @description New title. */
+            title?: string;
+            /** @description New description, or `null` to clear it. */
+            description?: string | null;
+            /**
+             * Format: date
+             * @description New due day, or `null` to clear it.
+             */
+            due_date?: string | null;
+            /** @description New completion state. */
+            completed?: boolean;
+        };
+        /**
+         * @description Which tasks a list returns, by completion.
+         *
+         *     - `all`: Every task.
+         *     - `pending`: Tasks not completed.
+         *     - `completed`: Completed tasks.
+         * @enum {string}
+         */
+        TaskStatusFilter: "all" | "pending" | "completed";
+        /**
+         * @description The order of a list. Every order is total: ties are broken by `id`.
+         *
+         *     - `created`: Newest first: `created_at` descending, then `id` descending.
+         *     - `title`: `title` ascending by Unicode code point, then `id` ascending.
+         *     - `due_date`: `due_date` ascending with tasks without a due day last, then `id` ascending.
+         * @enum {string}
+         */
+        TaskSort: "created" | "title" | "due_date";
+        /** @description An error, as RFC 9457 problem details. Every error response of this API has this body, with media type `application/problem+json`. */
+        Problem: {
+            /**
+             * Format: uri-reference
+             * @description Identifies the kind of problem; `about:blank` when the HTTP status says it all.
+             */
+            type: string;
+            /** @description Short summary of the kind of problem (the HTTP reason phrase for `about:blank`). */
+            title: string;
+            /**
+             * Format: int32
+             * @description The HTTP status code.
+             */
+            status: number;
+            /** @description What went wrong with this request, in words a developer can act on. */
+            detail: string;
+            /**
+             * Format: uri-reference
+             * @description The request path the problem occurred on.
+             */
+            instance?: string;
+            /** @description For 422: each invalid part of the request. */
+            errors?: components["schemas"]["ValidationIssue"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description One invalid part of a request. */
+        ValidationIssue: {
+            /** @description Where the problem is: `body`, `query`, `path` or `header`, then the field path, dot-separated (e.g. `body.title`). */
+            location: string;
+            /** @description What is wrong with it. */
+            message: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: {
+        /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+        "WWW-Authenticate": string;
+        /** @description Cursor of the next page: pass it back as the `cursor` query parameter, with the same `status` and `sort`. Absent on the last page. */
+        "X-Next-Cursor": string;
+        /** @description URL of the task this request created. */
+        Location: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    listTasks: {
+        parameters: {
+            query?: {
+                /** @description Which tasks to return, by completion. */
+                status?: components["schemas"]["TaskStatusFilter"];
+                /** @description The order of the tasks. */
+                sort?: components["schemas"]["TaskSort"];
+                /** @description Largest number of tasks in the page. */
+                limit?: number;
+                /** @description The `X-Next-Cursor` of the previous page, unchanged (base64url characters). A cursor is opaque: one this server did not issue, or issued for another `status` or `sort`, is answered 422 even when it matches this pattern. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Id of the user whose tasks these are; must be the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of tasks, possibly empty. */
+            200: {
+                headers: {
+                    /** @description Cursor of the next page: pass it back as the `cursor` query parameter, with the same `status` and `sort`. Absent on the last page. */
+                    "X-Next-Cursor"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"][];
+                };
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the user who will own the task; must be the token's `sub`. */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The new task. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: {
+            /** @description The task was created. */
+            201: {
+                headers: {
+                    /** @description URL of the task this request created. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server accepts (64 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or a parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the user who owns the task; must be the token's `sub`. */
+                user_id: string;
+                /** @description Id of the task. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no task with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the user who owns the task; must be the token's `sub`. */
+                user_id: string;
+                /** @description Id of the task. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The fields to change. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskUpdate"];
+            };
+        };
+        responses: {
+            /** @description The task after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no task with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server accepts (64 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or a parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the user who owns the task; must be the token's `sub`. */
+                user_id: string;
+                /** @description Id of the task. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no task with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    toggleTaskCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the user who owns the task; must be the token's `sub`. */
+                user_id: string;
+                /** @description Id of the task. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task after the toggle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no task with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+}

@@ -1,0 +1,117 @@
+/**
+ * The tasks of one user through the Todo API, typed from the contract: the example module
+ * for front ends. Every call returns either the success body or the RFC 9457 problem the API
+ * answered, both typed by `schema.d.ts` (derived from openapi/openapi.json).
+ */
+import createClient, { type Middleware } from "openapi-fetch";
+import type { components, paths } from "./schema.js";
+
+export type Task = components["schemas"]["Task"];
+export type TaskCreate = components["schemas"]["TaskCreate"];
+export type TaskUpdate = components["schemas"]["TaskUpdate"];
+export type Problem = components["schemas"]["Problem"];
+export type ListQuery = NonNullable<paths["/api/{user_id}/tasks"]["get"]["parameters"]["query"]>;
+type ListHeaders = paths["/api/{user_id}/tasks"]["get"]["responses"][200]["headers"];
+/** `string | undefined`: the contract says the header is absent on the last page. */
+export type NextCursor = ListHeaders["X-Next-Cursor"];
+
+/** The body of a success, or the problem the API answered instead. */
+export type Result<T> = { ok: true; value: T } | { ok: false; problem: Problem };
+
+export interface TaskPage {
+  tasks: Task[];
+  /** Pass it back as `cursor` (with the same `status` and `sort`); undefined on the last page. */
+  nextCursor: NextCursor;
+}
+
+export interface TasksClientOptions {
+  /** Where the API is served, e.g. `https://api.example.com` (no trailing slash). */
+  baseUrl: string;
+  /** The current JWT, asked for before each request (e.g. Better Auth's `authClient.token()`). */
+  getToken: () => string | Promise<string>;
+  fetch?: typeof globalThis.fetch;
+}
+
+function settle<T>(answer: { data?: T; error?: Problem }): Result<T> {
+  if (answer.error !== undefined) {
+    return { ok: false, problem: answer.error };
+  }
+  return { ok: true, value: answer.data as T };
+}
+
+/** A client for the tasks of `userId`, the `sub` of the tokens `getToken` returns. */
+export function createTasksClient(options: TasksClientOptions, userId: string) {
+  const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: options.fetch });
+  const bearer: Middleware = {
+    async onRequest({ request }) {
+      request.headers.set("Authorization", `Bearer ${await options.getToken()}`);
+      return request;
+    },
+  };
+  client.use(bearer);
+  const owner = { user_id: userId };
+
+  return {
+    async list(query: ListQuery = {}): Promise<Result<TaskPage>> {
+      const { data, error, response } = await client.GET("/api/{user_id}/tasks", {
+        params: { path: owner, query },
+      });
+      if (error !== undefined) {
+        return { ok: false, problem: error };
+      }
+      const nextCursor: NextCursor = response.headers.get("X-Next-Cursor") ?? undefined;
+      return { ok: true, value: { tasks: data, nextCursor } };
+    },
+
+    /** Every task the query selects, page after page, following `X-Next-Cursor`. */
+    async *all(query: Omit<ListQuery, "cursor"> = {}): AsyncGenerator<Task, void, undefined> {
+      let cursor: NextCursor;
+      do {
+        const page = await this.list({ ...query, cursor });
+        if (!page.ok) {
+          throw new Error(`${page.problem.title}: ${page.problem.detail}`);
+        }
+        yield* page.value.tasks;
+        cursor = page.value.nextCursor;
+      } while (cursor !== undefined);
+    },
+
+    async create(body: TaskCreate): Promise<Result<Task>> {
+      return settle(await client.POST("/api/{user_id}/tasks", { params: { path: owner }, body }));
+    },
+
+    async get(taskId: number): Promise<Result<Task>> {
+      return settle(
+        await client.GET("/api/{user_id}/tasks/{task_id}", {
+          params: { path: { ...owner, task_id: taskId } },
+        }),
+      );
+    },
+
+    async update(taskId: number, body: TaskUpdate): Promise<Result<Task>> {
+      return settle(
+        await client.PUT("/api/{user_id}/tasks/{task_id}", {
+          params: { path: { ...owner, task_id: taskId } },
+          body,
+        }),
+      );
+    },
+
+    async toggleCompletion(taskId: number): Promise<Result<Task>> {
+      return settle(
+        await client.PATCH("/api/{user_id}/tasks/{task_id}/complete", {
+          params: { path: { ...owner, task_id: taskId } },
+        }),
+      );
+    },
+
+    async remove(taskId: number): Promise<Result<undefined>> {
+      const { error } = await client.DELETE("/api/{user_id}/tasks/{task_id}", {
+        params: { path: { ...owner, task_id: taskId } },
+      });
+      return error === undefined ? { ok: true, value: undefined } : { ok: false, problem: error };
+    },
+  };
+}
+
+export type TasksClient = ReturnType<typeof createTasksClient>;

@@ -1,0 +1,115 @@
+/**
+ * The example module against a live server: full CRUD, paging by X-Next-Cursor, and a 404
+ * and a 422 read as typed problem bodies. The server and the users' tokens come from the
+ * environment (TODO_API_URL; TODO_API_USERS, a JSON list of {user, token}), one user a test.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  createTasksClient,
+  type NextCursor,
+  type Problem,
+  type Result,
+  type TaskPage,
+  type TasksClient,
+} from "../src/tasks.js";
+
+interface User {
+  user: string;
+  token: string;
+}
+
+const baseUrl = process.env.TODO_API_URL;
+const users = JSON.parse(process.env.TODO_API_USERS ?? "[]") as User[];
+if (baseUrl === undefined || users.length < 3) {
+  throw new Error("set TODO_API_URL and TODO_API_USERS (three users with their tokens)");
+}
+
+function clientFor(index: number): TasksClient {
+  const found = users[index];
+  if (found === undefined) {
+    throw new Error(`no user ${index} in TODO_API_USERS`);
+  }
+  return createTasksClient({ baseUrl: baseUrl as string, getToken: () => found.token }, found.user);
+}
+
+function value<T>(result: Result<T>): T {
+  if (!result.ok) {
+    assert.fail(`the API answered a problem: ${JSON.stringify(result.problem)}`);
+  }
+  return result.value;
+}
+
+function problem<T>(result: Result<T>): Problem {
+  if (result.ok) {
+    assert.fail(`expected a problem, got ${JSON.stringify(result.value)}`);
+  }
+  return result.problem;
+}
+
+// Compile-time: the cursor header is optional in the generated types (absent on the last page).
+const lastPage: NextCursor = undefined;
+
+test("create, read, update, toggle and delete a task", async () => {
+  const tasks = clientFor(0);
+  const created = value(await tasks.create({ title: "Buy milk", due_date: "2026-12-24" }));
+  assert.equal(created.title, "Buy milk");
+  assert.equal(created.description, null);
+  assert.equal(created.completed, false);
+  assert.equal(created.user_id, users[0]?.user);
+
+  assert.deepEqual(value(await tasks.get(created.id)), created);
+
+  const updated = value(await tasks.update(created.id, { description: "2 litres" }));
+  assert.equal(updated.description, "2 litres");
+  assert.equal(updated.title, "Buy milk");
+
+  const toggled = value(await tasks.toggleCompletion(created.id));
+  assert.equal(toggled.completed, true);
+  assert.equal(value(await tasks.toggleCompletion(created.id)).completed, false);
+
+  assert.equal(value(await tasks.remove(created.id)), undefined);
+  const gone = problem(await tasks.get(created.id));
+  assert.equal(gone.status, 404);
+  assert.equal(gone.title, "Not Found");
+  assert.match(gone.detail, new RegExp(`no task with id ${created.id}`));
+});
+
+test("pages follow X-Next-Cursor until it is absent", async () => {
+  const tasks = clientFor(1);
+  const titles = ["a", "b", "c", "d", "e"];
+  for (const title of titles) {
+    value(await tasks.create({ title }));
+  }
+  const seen: string[] = [];
+  let cursor: NextCursor = lastPage;
+  let pages = 0;
+  do {
+    const page: TaskPage = value(await tasks.list({ sort: "title", limit: 2, cursor }));
+    seen.push(...page.tasks.map((task) => task.title));
+    cursor = page.nextCursor;
+    pages += 1;
+  } while (cursor !== undefined && pages < 10);
+  assert.deepEqual(seen, titles);
+  assert.equal(pages, 3);
+
+  const all: string[] = [];
+  for await (const task of tasks.all({ sort: "title", limit: 3 })) {
+    all.push(task.title);
+  }
+  assert.deepEqual(all, titles);
+});
+
+test("invalid input is a typed 422 problem naming the field", async () => {
+  const tasks = clientFor(2);
+  const invalid = problem(await tasks.create({ title: "" }));
+  assert.equal(invalid.status, 422);
+  assert.ok(invalid.errors !== undefined && invalid.errors.length > 0, "422 lists its errors");
+  assert.ok(
+    invalid.errors.some((issue) => issue.location === "body.title"),
+    JSON.stringify(invalid.errors),
+  );
+  const list = value(await tasks.list());
+  assert.deepEqual(list.tasks, [], "nothing was created");
+  assert.equal(list.nextCursor, undefined);
+});
