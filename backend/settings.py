@@ -35,7 +35,11 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: float = Field(default=5.0, ge=0, le=300)
-    jwks_min_refresh_seconds: float = Field(default=30.0, gt=0)
+    jwks_min_refresh_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="Least time between two JWKS fetches; a token with a new kid waits for one.",
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         description="Run migrations when the server starts; default: only for SQLite.",
