@@ -24,11 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from backend.auth import MAX_TOKEN_LENGTH, Claims, JwksVerifier, TokenRejected
-from tests.auth.tokens import FakeClock, claims, hand_signed, run
+from tests.auth.tokens import FakeClock, SteppedClock, claims, hand_signed, run, settle
 
 T = TypeVar("T")
 RANDOM_KIDS = 1000
-SETTLE_ROUNDS = 20
 
 
 @dataclass
@@ -260,35 +259,6 @@ def test_jwks_burst_of_unknown_kids_shares_one_refetch(
     assert all(isinstance(r, TokenRejected) and r.reason == "unknown signing key" for r in results)
     assert endpoint.fetch_count() == 2
     assert clock.slept == [29]
-
-
-@dataclass
-class SteppedClock:
-    """A clock only the test moves; a sleep ends once the test has moved it far enough."""
-
-    now: float = 0.0
-    sleepers: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        woken = asyncio.get_running_loop().create_future()
-        self.sleepers.append((self.now + seconds, woken))
-        await woken
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        due = [entry for entry in self.sleepers if entry[0] <= self.now + 1e-9]
-        for entry in due:
-            self.sleepers.remove(entry)
-            entry[1].set_result(None)
-
-
-async def settle() -> None:
-    """Let every task run until it waits on the clock or a lock (the JWKS is in memory)."""
-    for _ in range(SETTLE_ROUNDS):
-        await asyncio.sleep(0)
 
 
 def test_jwks_a_thousand_random_kids_over_ten_seconds_cost_at_most_21_fetches() -> None:

@@ -20,6 +20,7 @@ from backend.auth import TokenRejected, TokenVerifier
 SECRET = b"a-test-secret-that-is-32-bytes!!"
 OTHER_SECRET = b"another-secret-of-32-bytes-long!"
 T = TypeVar("T")
+SETTLE_ROUNDS = 20
 
 
 def run(coroutine: Awaitable[T]) -> T:
@@ -71,3 +72,32 @@ class FakeClock:
         self.slept.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)  # still a suspension point, as a real sleep is
+
+
+@dataclass
+class SteppedClock:
+    """A clock only the test moves; a sleep ends once the test has moved it far enough."""
+
+    now: float = 0.0
+    sleepers: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.now + seconds, woken))
+        await woken
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = [entry for entry in self.sleepers if entry[0] <= self.now + 1e-9]
+        for entry in due:
+            self.sleepers.remove(entry)
+            entry[1].set_result(None)
+
+
+async def settle() -> None:
+    """Let every task run until it waits on the clock or a lock (the JWKS is in memory)."""
+    for _ in range(SETTLE_ROUNDS):
+        await asyncio.sleep(0)
