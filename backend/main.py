@@ -7,13 +7,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from backend.access_log import AccessLog
 from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
 from backend.contract import load_contract, query_parameter_names
 from backend.db import connect
 from backend.errors import install_error_handlers
+from backend.log_format import configure_logging
 from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
 from backend.schema import upgrade_to_head
@@ -46,6 +48,12 @@ def build_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
+def _fixed_paths(*routers: FastAPI | APIRouter) -> list[str]:
+    """Paths of the routes without parameters outside the contract (probes, documentation)."""
+    paths = (getattr(route, "path", None) for router in routers for route in router.routes)
+    return [path for path in paths if isinstance(path, str) and "{" not in path]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     contract = load_contract()
@@ -76,8 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(health.router)
     install_error_handlers(app)
+    configure_logging(settings.log_format)
     install_query_redaction(query_parameter_names())
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
+    # Added last, so it is the outermost middleware: its id and line cover every answer.
+    app.add_middleware(AccessLog, fixed_paths=_fixed_paths(app, health.router))
     return app
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
     database_pool_size: int = Field(default=10, ge=1)
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="The server's log lines (access log included): text, or one JSON object each.",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_verify_tokens(self) -> Self:
