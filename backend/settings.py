@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
     database_pool_size: int = Field(default=10, ge=1)
+    database_transaction_pooler: bool = Field(
+        default=False,
+        description="DATABASE_URL is a transaction-mode pooler: no prepared statements.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="The server's log lines (access log included): text, or one JSON object each.",
