@@ -1,7 +1,8 @@
 """How the server's own log lines look: text for people, or one JSON object per line.
 
-Applies to the `backend` loggers (the access log and the application's messages); uvicorn's
-lines about starting and stopping keep uvicorn's own format.
+Applies to the `backend` loggers (the access log and the application's messages). In JSON,
+uvicorn's own lines in a worker (startup, shutdown, the traceback of an unexpected error)
+become JSON too; the few it writes before the app is loaded keep uvicorn's text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from backend.access_log import current_request_id
 
 LogFormat = Literal["text", "json"]
 SERVER_LOGGER: Final = "backend"
+UVICORN_LOGGER: Final = "uvicorn"
+"""uvicorn's handlers hang here; `uvicorn.error` propagates to it (`uvicorn.access` does not)."""
 # Attributes a record may carry (the access log sets them), in the order they are shown.
 RECORD_FIELDS: Final = ("request_id", "method", "route", "status", "duration_ms")
 
@@ -79,6 +82,9 @@ class _StdoutHandler(logging.Handler):
 def configure_logging(log_format: LogFormat) -> None:
     """Send the `backend` loggers to stdout in `log_format` (idempotent: once per process)."""
     formatter = JsonFormatter() if log_format == "json" else TextFormatter()
+    if log_format == "json":
+        for uvicorn_handler in logging.getLogger(UVICORN_LOGGER).handlers:
+            uvicorn_handler.setFormatter(formatter)
     logger = logging.getLogger(SERVER_LOGGER)
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
