@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from backend import contract
-from backend.access_log import REQUEST_ID_HEADER, request_id_of
+from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
 from backend.auth import TokenRejected
 from backend.db import DatabaseUnavailable
 from backend.pagination import InvalidCursor
@@ -133,10 +133,12 @@ async def to_problem(request: Request, error: Exception) -> Response:
             )
     # Sent by Starlette's outermost middleware, outside AccessLog: name the request here.
     request_id = request_id_of(request.scope)
+    # The route template, not the path: a path may carry anything a client put in it.
+    route = getattr(request.scope.get("route"), "path", NO_ROUTE)
     logger.error(
         "unexpected error on %s %s",
         request.method,
-        request.url.path,
+        route,
         exc_info=error,
         extra={"request_id": request_id},
     )

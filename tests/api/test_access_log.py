@@ -182,6 +182,7 @@ async def test_the_500_log_line_names_the_request_id_the_client_got(
     request_id = response.headers["x-request-id"]
     [error] = [record for record in caplog.records if record.levelno == logging.ERROR]
     assert getattr(error, "request_id", None) == request_id
+    assert error.getMessage() == "unexpected error on GET /api/{user_id}/explode"
 
 
 async def test_text_lines_by_default(
