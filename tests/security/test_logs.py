@@ -221,6 +221,7 @@ async def test_in_process_logs_hold_no_credential(
         _env_file=None,  # type: ignore[call-arg]
     )
     caplog.set_level(logging.DEBUG)  # the root logger: every logger propagates to it
+    caplog.set_level(logging.DEBUG, logger="backend")  # which create_app sets to INFO
     app = with_failing_route(create_app(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
