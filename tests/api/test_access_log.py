@@ -58,7 +58,7 @@ def settings_for(sqlite_url: str, **overrides: Any) -> Settings:
         database_url=sqlite_url,
         better_auth_secret=SECRET,
         migrate_on_start=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         **overrides,
     )
 
