@@ -47,7 +47,7 @@ install: $(STAMP)
 
 run: $(STAMP) .env
 	@echo "== serving the Todo API on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
-	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT)
+	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT) --no-access-log
 
 test: $(STAMP) lint-contract client-check
 	@echo "== codegen --check"

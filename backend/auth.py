@@ -9,13 +9,11 @@ short, client-safe reason that never echoes the token or key material.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -24,13 +22,12 @@ import jwt
 from jwt.exceptions import InvalidSubjectError
 from jwt.types import Options
 
-logger = logging.getLogger(__name__)
+from backend.jwks import JwksKeys
 
 MAX_TOKEN_LENGTH: Final = 8 * 1024
 """Longer tokens are rejected before any parsing: no base64 or JSON work for junk."""
 
 VERIFIED_TOKEN_CACHE_SIZE: Final = 4096
-MAX_JWKS_BYTES: Final = 256 * 1024
 
 HMAC_ALGORITHMS: Final = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC_ALGORITHMS: Final = frozenset(
@@ -42,16 +39,6 @@ _HMAC_MINIMUM_SECRET_BYTES: Final = {"HS256": 32, "HS384": 48, "HS512": 64}
 # The three base64url segments of a compact JWS. Checked before PyJWT sees the token, so
 # non-ASCII text, whitespace, extra segments and JWE (five segments) fail cheaply and alike.
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-
-# Which algorithms a JWK can serve when it does not name one itself (RFC 7518 §6).
-_ALGORITHMS_BY_KEY_TYPE: Final[Mapping[tuple[str, str | None], frozenset[str]]] = {
-    ("RSA", None): frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}),
-    ("EC", "P-256"): frozenset({"ES256"}),
-    ("EC", "P-384"): frozenset({"ES384"}),
-    ("EC", "P-521"): frozenset({"ES512"}),
-    ("OKP", "Ed25519"): frozenset({"EdDSA"}),
-    ("OKP", "Ed448"): frozenset({"EdDSA"}),
-}
 
 
 class TokenRejected(Exception):
@@ -272,67 +259,6 @@ class SharedSecretVerifier:
         return verified.claims
 
 
-def _algorithms_for_jwk(jwk: Mapping[str, Any], configured: tuple[str, ...]) -> list[str]:
-    """The configured algorithms this JWK may verify; empty when it must be ignored."""
-    if "d" in jwk:
-        # A private key published in a JWKS is a misconfiguration; never use it.
-        return []
-    if jwk.get("use", "sig") != "sig":
-        return []
-    key_type = jwk.get("kty")
-    curve = None if key_type == "RSA" else jwk.get("crv")
-    if not isinstance(key_type, str) or not (curve is None or isinstance(curve, str)):
-        return []
-    possible = _ALGORITHMS_BY_KEY_TYPE.get((key_type, curve), frozenset())
-    declared = jwk.get("alg")
-    if declared is not None:
-        possible = possible & {declared} if isinstance(declared, str) else frozenset()
-    return [name for name in configured if name in possible]
-
-
-@dataclass(frozen=True, slots=True)
-class _KeySet:
-    by_id: Mapping[tuple[str, str], jwt.PyJWK]
-    """(kid, algorithm) -> key."""
-    sole_key: Mapping[str, jwt.PyJWK]
-    """algorithm -> key, filled only when the JWKS holds exactly one usable key."""
-
-
-_EMPTY_KEY_SET: Final = _KeySet(by_id={}, sole_key={})
-
-
-def _parse_jwks(body: bytes, configured: tuple[str, ...]) -> _KeySet:
-    """Build the usable keys of a JWKS document; raises ValueError if it is not one."""
-    document = json.loads(body)
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ValueError("not a JWK Set")
-    by_id: dict[tuple[str, str], jwt.PyJWK] = {}
-    usable: list[dict[str, jwt.PyJWK]] = []
-    for jwk in document["keys"]:
-        if not isinstance(jwk, dict):
-            continue
-        keys_by_algorithm: dict[str, jwt.PyJWK] = {}
-        for algorithm in _algorithms_for_jwk(jwk, configured):
-            try:
-                key = jwt.PyJWK(jwk, algorithm=algorithm)
-            except (jwt.PyJWTError, KeyError, TypeError, ValueError):
-                continue  # malformed key material: one bad entry must not hide the rest
-            if key.Algorithm.check_key_length(key.key) is not None:
-                continue  # e.g. RSA below 2048 bits
-            keys_by_algorithm[algorithm] = key
-        if not keys_by_algorithm:
-            continue
-        usable.append(keys_by_algorithm)
-        key_id = jwk.get("kid")
-        if isinstance(key_id, str):
-            for algorithm, key in keys_by_algorithm.items():
-                by_id.setdefault((key_id, algorithm), key)
-    if not usable:
-        # Like PyJWKSet: a set with nothing usable is a broken response, not a revocation.
-        raise ValueError("JWK Set has no usable keys")
-    return _KeySet(by_id=by_id, sole_key=usable[0] if len(usable) == 1 else {})
-
-
 class JwksVerifier:
     """Mode (b): asymmetric tokens checked against a Better Auth deployment's JWKS URL."""
 
@@ -344,39 +270,39 @@ class JwksVerifier:
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: float = 5.0,
-        min_refresh_interval_seconds: float = 30.0,
+        min_refresh_interval_seconds: float = 0.5,
         cache_ttl_seconds: float = 300.0,
         fetch_timeout_seconds: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         monotonic_clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._algorithms = _validated_algorithms(algorithms, ASYMMETRIC_ALGORITHMS, "JwksVerifier")
-        if min_refresh_interval_seconds < 0 or cache_ttl_seconds <= 0:
-            raise ValueError("refresh intervals must be positive")
-        self._jwks_url = jwks_url
+        self._keys = JwksKeys(
+            jwks_url,
+            self._algorithms,
+            min_refresh_interval_seconds=min_refresh_interval_seconds,
+            cache_ttl_seconds=cache_ttl_seconds,
+            fetch_timeout_seconds=fetch_timeout_seconds,
+            transport=transport,
+            monotonic_clock=monotonic_clock,
+            sleep=sleep,
+        )
         self._decoder = _Decoder(issuer, audience, leeway_seconds)
-        self._min_refresh_interval = min_refresh_interval_seconds
-        self._cache_ttl = cache_ttl_seconds
-        self._fetch_timeout = fetch_timeout_seconds
-        self._transport = transport
         self._clock = clock
-        self._monotonic = monotonic_clock
-        self._client: httpx.AsyncClient | None = None
-        self._keys = _EMPTY_KEY_SET
-        self._loaded_at: float | None = None
-        self._last_attempt: float | None = None
-        self._attempts = 0
-        self._lock = asyncio.Lock()
         self._cache = _VerifiedTokenCache(VERIFIED_TOKEN_CACHE_SIZE)
+        self._cache_keys_version = self._keys.version
 
     async def verify(self, token: str) -> Claims:
         """Return the token's claims or raise `TokenRejected`."""
         _check_shape(token)
+        asked_at = self._keys.now()
         now = self._clock()
         # Past cache_ttl the token cache is not trusted: a refresh clears it, so tokens
         # signed by a withdrawn key stop being accepted within one cache_ttl.
-        if not self._keys_are_stale():
+        self._forget_tokens_of_replaced_keys()
+        if not self._keys.are_stale():
             cached = self._cache.get(token, now, self._decoder.leeway)
             if cached is not None:
                 return cached
@@ -387,88 +313,33 @@ class JwksVerifier:
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self._algorithms:
             raise TokenRejected("token algorithm is not allowed")
-        key = await self._key_for(header.get("kid"), algorithm)
+        key = await self._key_for(header.get("kid"), algorithm, asked_at)
+        self._forget_tokens_of_replaced_keys()
         verified = self._decoder.decode(token, key, (algorithm,), now)
         self._cache.put(token, verified)
         return verified.claims
 
     async def aclose(self) -> None:
         """Close the HTTP client used to fetch the JWKS."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._keys.aclose()
 
-    def _keys_are_stale(self) -> bool:
-        return self._loaded_at is None or self._monotonic() - self._loaded_at >= self._cache_ttl
+    def _forget_tokens_of_replaced_keys(self) -> None:
+        # Tokens cached under a key that a fetch has just withdrawn must not outlive it.
+        if self._keys.version != self._cache_keys_version:
+            self._cache.clear()
+            self._cache_keys_version = self._keys.version
 
-    async def _key_for(self, key_id: str | None, algorithm: str) -> jwt.PyJWK:
-        if self._keys_are_stale():
-            await self._refresh()
-        key = self._lookup(key_id, algorithm)
+    async def _key_for(self, key_id: str | None, algorithm: str, asked_at: float) -> jwt.PyJWK:
+        await self._keys.refresh_if_stale()
+        key = self._keys.current.lookup(key_id, algorithm)
         if key is None and key_id is not None:
-            # Maybe the key was rotated in; _refresh rate-limits, so random kids stay cheap.
-            await self._refresh()
-            key = self._lookup(key_id, algorithm)
+            # Maybe a key published since the last fetch: wait for a fetch that started after
+            # this token arrived (rate-limited, shared by every token waiting with it).
+            await self._keys.refresh_for_unknown_key(asked_at)
+            key = self._keys.current.lookup(key_id, algorithm)
         if key is None:
             raise TokenRejected("unknown signing key")
         return key
-
-    def _lookup(self, key_id: str | None, algorithm: str) -> jwt.PyJWK | None:
-        if key_id is None:
-            return self._keys.sole_key.get(algorithm)
-        return self._keys.by_id.get((key_id, algorithm))
-
-    async def _refresh(self) -> None:
-        """Fetch the JWKS at most once per min_refresh_interval, one fetch at a time."""
-        attempts_seen = self._attempts
-        async with self._lock:
-            if self._attempts != attempts_seen:
-                return  # a fetch finished while we waited: use its result
-            now = self._monotonic()
-            if (
-                self._last_attempt is not None
-                and now - self._last_attempt < self._min_refresh_interval
-            ):
-                return
-            self._last_attempt = now
-            self._attempts += 1
-            keys = await self._fetch()
-            if keys is not None:
-                self._keys = keys
-                self._loaded_at = self._monotonic()
-                # Tokens cached under a key that has just been withdrawn must not outlive it.
-                self._cache.clear()
-
-    async def _fetch(self) -> _KeySet | None:
-        """The freshly fetched keys, or None (logged) when the endpoint fails."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._transport,
-                timeout=self._fetch_timeout,
-                follow_redirects=False,
-            )
-        try:
-            async with self._client.stream("GET", self._jwks_url) as response:
-                if response.status_code != httpx.codes.OK:
-                    logger.warning(
-                        "JWKS fetch from %s returned HTTP %d; keeping the cached keys",
-                        self._jwks_url,
-                        response.status_code,
-                    )
-                    return None
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_JWKS_BYTES:
-                        raise ValueError("JWKS document is too large")
-            return _parse_jwks(bytes(body), self._algorithms)
-        except (httpx.HTTPError, ValueError, RecursionError) as error:
-            logger.warning(
-                "JWKS fetch from %s failed (%s); keeping the cached keys",
-                self._jwks_url,
-                type(error).__name__,
-            )
-            return None
 
 
 def mint_token(

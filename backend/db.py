@@ -21,7 +21,10 @@ from typing import Any
 
 import aiosqlite
 import psycopg
+from psycopg.abc import Buffer
+from psycopg.adapt import AdaptersMap
 from psycopg.rows import dict_row
+from psycopg.types.datetime import TimestamptzLoader
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 from sqlalchemy import Boolean, Date, DateTime
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -116,10 +119,36 @@ class Database(ABC):
     async def close(self) -> None: ...
 
 
-class PostgresDatabase(Database):
-    """A psycopg 3 connection pool. Every statement runs in autocommit: each is atomic."""
+class UtcTimestamptzLoader(TimestamptzLoader):
+    """Reads `timestamptz` in UTC whatever the session's TimeZone: behind a transaction
+    pooler the session is not ours to set, and the contract's timestamps are UTC."""
 
-    def __init__(self, url: URL, *, pool_size: int, timeout_seconds: float) -> None:
+    def load(self, data: Buffer) -> datetime:
+        return super().load(data).astimezone(UTC)
+
+
+def _adapters() -> AdaptersMap:
+    adapters = AdaptersMap(psycopg.adapters)
+    adapters.register_loader("timestamptz", UtcTimestamptzLoader)
+    return adapters
+
+
+class PostgresDatabase(Database):
+    """A psycopg 3 connection pool. Every statement runs in autocommit: each is atomic.
+
+    With `transaction_pooler` (DATABASE_URL names a PgBouncer in transaction mode, as hosted
+    and serverless PostgreSQL offer), nothing relies on keeping one server connection across
+    statements: no prepared statements and no session settings in the startup packet.
+    """
+
+    def __init__(
+        self,
+        url: URL,
+        *,
+        pool_size: int,
+        timeout_seconds: float,
+        transaction_pooler: bool = False,
+    ) -> None:
         self.dialect = PGDialect_psycopg(paramstyle="pyformat")  # type: ignore[no-untyped-call]
         self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Row], float] = (
             weakref.WeakKeyDictionary()
@@ -127,6 +156,8 @@ class PostgresDatabase(Database):
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._pool_size = pool_size
         self._timeout = timeout_seconds
+        self._transaction_pooler = transaction_pooler
+        self._adapters = _adapters()
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._opening = asyncio.Lock()
 
@@ -144,18 +175,29 @@ class PostgresDatabase(Database):
             timeout=timeout,
             open=False,
             check=self._ping_if_idle,
-            kwargs={
-                "autocommit": True,
-                "row_factory": dict_row,
-                "connect_timeout": max(1, int(timeout)),
-                # A server that vanishes without closing the connection is noticed.
-                "keepalives": 1,
-                "keepalives_idle": 10,
-                "keepalives_interval": 5,
-                "keepalives_count": 3,
-                "options": f"-c timezone=UTC -c statement_timeout={int(timeout * 1000)}",
-            },
+            kwargs=self._connection_options(),
         )
+
+    def _connection_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "autocommit": True,
+            "row_factory": dict_row,
+            "context": self._adapters,
+            "connect_timeout": max(1, int(self._timeout)),
+            # A server that vanishes without closing the connection is noticed.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        }
+        if self._transaction_pooler:
+            # Each statement may run on another server connection: one prepared on the last
+            # would be missing, or already exist, there. PgBouncer refuses startup options;
+            # the statement timeout is then the role's (ALTER ROLE ... SET statement_timeout).
+            options["prepare_threshold"] = None
+        else:
+            options["options"] = f"-c timezone=UTC -c statement_timeout={int(self._timeout * 1000)}"
+        return options
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
@@ -347,4 +389,5 @@ def connect(settings: Settings) -> Database:
         url,
         pool_size=settings.database_pool_size,
         timeout_seconds=settings.database_timeout_seconds,
+        transaction_pooler=settings.database_transaction_pooler,
     )

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from backend import contract
+from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
 from backend.auth import TokenRejected
 from backend.db import DatabaseUnavailable
 from backend.pagination import InvalidCursor
@@ -130,8 +131,21 @@ async def to_problem(request: Request, error: Exception) -> Response:
                 "the database is unavailable; retry later",
                 headers={"Retry-After": "1"},
             )
-    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem(request, 500, "an unexpected error occurred; it has been logged")
+    # Sent by Starlette's outermost middleware, outside AccessLog: name the request here.
+    request_id = request_id_of(request.scope)
+    # The route template, not the path: a path may carry anything a client put in it.
+    route = getattr(request.scope.get("route"), "path", NO_ROUTE)
+    logger.error(
+        "unexpected error on %s %s",
+        request.method,
+        route,
+        exc_info=error,
+        extra={"request_id": request_id},
+    )
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return problem(
+        request, 500, "an unexpected error occurred; it has been logged", headers=headers
+    )
 
 
 def _http_problem(request: Request, error: HTTPException) -> Response:

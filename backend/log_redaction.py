@@ -24,6 +24,11 @@ _PATH_ARGUMENT: Final = 2
 _JWT_SHAPED = re.compile(r"e[wy][A-Za-z0-9_%-]{8,}(\.|%2E)", re.IGNORECASE)
 
 
+def looks_like_jwt(text: str) -> bool:
+    """True when `text` holds what looks like the start of a JWS or JWE (also percent-encoded)."""
+    return _JWT_SHAPED.search(text) is not None
+
+
 def redact_query(path: str, keep: frozenset[str]) -> str:
     """`path` with every query value redacted, except those of `keep` that are not JWTs."""
     base, separator, query = path.partition("?")
@@ -32,7 +37,7 @@ def redact_query(path: str, keep: frozenset[str]) -> str:
     redacted = []
     for pair in query.split("&"):
         name, equals, value = pair.partition("=")
-        if unquote_plus(name) in keep and not _JWT_SHAPED.search(value):
+        if unquote_plus(name) in keep and not looks_like_jwt(value):
             redacted.append(pair)
         else:
             redacted.append(f"{name}{equals}{REDACTED}" if equals else REDACTED)

@@ -7,8 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from backend.access_log import AccessLog
 from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
 from backend.contract import load_contract, methods_for, query_parameter_names
@@ -16,6 +17,7 @@ from backend.cors import Cors, CorsPolicy, success_headers
 from backend.db import connect
 from backend.docs_pages import install_docs_pages
 from backend.errors import install_error_handlers
+from backend.log_format import configure_logging
 from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
 from backend.schema import upgrade_to_head
@@ -46,6 +48,12 @@ def build_verifier(settings: Settings) -> TokenVerifier:
         audience=settings.jwt_audience,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
+
+
+def _fixed_paths(*routers: FastAPI | APIRouter) -> list[str]:
+    """Paths of the routes without parameters outside the contract (probes, documentation)."""
+    paths = (getattr(route, "path", None) for router in routers for route in router.routes)
+    return [path for path in paths if isinstance(path, str) and "{" not in path]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -80,17 +88,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(health.router)
     install_error_handlers(app)
+    configure_logging(settings.log_format)
     install_docs_pages(app, contract)
     install_query_redaction(query_parameter_names())
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
-        # Outermost, so that every answer to a listed origin is readable, 413 and 415 too.
+        # Outside the body limits, so that every answer to a listed origin is readable, 413
+        # and 415 too.
         policy = CorsPolicy(
             origins=frozenset(settings.cors_origins),
-            exposed_headers=success_headers(contract),
+            # The request id is the operations' header, not the contract's; a script reads it
+            # to report a problem.
+            exposed_headers=(*success_headers(contract), "X-Request-ID"),
             methods_for=methods_for,
         )
         app.add_middleware(Cors, policy=policy)
+    # Added last, so it is the outermost middleware: its id and line cover every answer.
+    app.add_middleware(AccessLog, fixed_paths=_fixed_paths(app, health.router))
     return app
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: float = Field(default=5.0, ge=0, le=300)
-    jwks_min_refresh_seconds: float = Field(default=30.0, gt=0)
+    jwks_min_refresh_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="Least time between two JWKS fetches; a token with a new kid waits for one.",
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         description="Run migrations when the server starts; default: only for SQLite.",
@@ -44,6 +48,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
     database_pool_size: int = Field(default=10, ge=1)
+    database_transaction_pooler: bool = Field(
+        default=False,
+        description="DATABASE_URL is a transaction-mode pooler: no prepared statements.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="The server's log lines (access log included): text, or one JSON object each.",
+    )
     cors_origins: tuple[str, ...] = Field(
         default=(),
         description="Origins of the front ends that may call the API from a browser (JSON list).",

@@ -108,7 +108,8 @@ async def test_responses_to_the_front_end_expose_the_cursor_and_location(
     assert listed.headers["x-next-cursor"]
     assert listed.headers["access-control-allow-origin"] == FRONT_END
     exposed = listed.headers["access-control-expose-headers"].split(", ")
-    assert set(exposed) == {"X-Next-Cursor", "Location"}
+    assert set(exposed) == {"X-Next-Cursor", "Location", "X-Request-ID"}
+    assert listed.headers["x-request-id"]
     assert "Origin" in listed.headers["vary"]
 
     created = await cors_client.post(

@@ -7,6 +7,7 @@ where a route that raises also exercises the 500 path.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -96,6 +97,9 @@ async def send_representative_traffic(client: httpx.AsyncClient) -> Traffic:
     await send("GET", tasks, params={"cursor": valid}, headers=mine)
     await send("GET", tasks, headers={"Cookie": f"better-auth.session_token={valid}"})
 
+    # The request id is logged: a token sent as one is replaced, never kept.
+    await send("GET", tasks, headers={**mine, "X-Request-ID": valid})
+
     stranger = forger.valid(new_owner())
     traffic.remember(stranger)
     await send("GET", tasks, headers={"Authorization": f"Bearer {stranger}"})  # 403
@@ -159,6 +163,42 @@ async def test_a_live_servers_output_holds_no_credential(server: LiveServer) -> 
     assert "status=all" in logged  # the contract's own parameters stay readable
 
 
+@pytest.fixture(scope="module")
+def json_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The production setting: uvicorn's access log off, the app's JSON access log on."""
+    log_path = tmp_path_factory.mktemp("logs") / "json-server.log"
+    with live_server(
+        database_url,
+        SECRET,
+        log_path,
+        migrate=False,
+        access_log=False,
+        extra_env={"LOG_FORMAT": "json"},
+    ) as running:
+        yield running
+
+
+async def test_the_json_access_log_holds_no_credential_and_no_query(
+    json_server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=json_server.base_url, timeout=30) as client:
+        traffic = await send_representative_traffic(client)
+        marker = (await client.get("/livez")).headers["x-request-id"]
+    logged = wait_for_log(json_server, marker)
+    lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "backend.access"]
+    assert any(line["request_id"] == marker for line in access)
+    assert len(access) >= traffic.requests - traffic.undelivered
+    assert {401, 403, 404, 405, 413, 415, 422} <= {line["status"] for line in access}
+    assert_no_credential_in(logged, traffic)
+    routes = {line["route"] for line in access}
+    assert not any("?" in route or "user-" in route for route in routes), routes
+    # No query values at all: the contract's own parameters are not logged either.
+    assert "access_token" not in logged and "pending" not in logged
+
+
 # --- the in-process app, every logger at DEBUG ----------------------------------------------
 
 
@@ -181,6 +221,7 @@ async def test_in_process_logs_hold_no_credential(
         _env_file=None,  # type: ignore[call-arg]
     )
     caplog.set_level(logging.DEBUG)  # the root logger: every logger propagates to it
+    caplog.set_level(logging.DEBUG, logger="backend")  # which create_app sets to INFO
     app = with_failing_route(create_app(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

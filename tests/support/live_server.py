@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -38,6 +38,8 @@ class LiveServer:
     log_path: Path
     workers: int
     pid: int
+    process: subprocess.Popen[bytes] = field(repr=False, compare=False)
+    """uvicorn's main process (the supervisor when there are several workers)."""
 
     def log_text(self) -> str:
         """Everything the server printed so far (uvicorn's and the app's logs)."""
@@ -179,6 +181,12 @@ def live_server(
             raise
         break
     try:
-        yield LiveServer(base_url=base_url, log_path=log_path, workers=workers, pid=process.pid)
+        yield LiveServer(
+            base_url=base_url,
+            log_path=log_path,
+            workers=workers,
+            pid=process.pid,
+            process=process,
+        )
     finally:
         _stop(process)

@@ -1,0 +1,130 @@
+"""The production run behind PgBouncer in transaction pooling mode, as hosted PostgreSQL pools.
+
+Four workers of ten connections each share five server connections, so consecutive
+statements of one app connection run on different server sessions: nothing may rely on
+a session (prepared statements, settings). The database's own time zone is set to another
+one than UTC, which the sessions then have, to show the API's timestamps do not depend on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from backend.schema import upgrade_to_head
+from tests.conftest import SECRET, new_owner, running_in_ci, token_for
+from tests.production.workers import (
+    PRODUCTION_ENV,
+    assert_every_write_visible_through_every_worker,
+)
+from tests.support.live_server import live_server
+from tests.support.load import run_mixed_load
+from tests.support.pgbouncer import PgBouncer, PgBouncerUnavailable, find_pgbouncer, run_pgbouncer
+from tests.support.postgres import PostgresServer
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.postgres]
+logger = logging.getLogger(__name__)
+
+WORKERS = 4
+USERS = 12
+REQUESTS_PER_USER = 250
+SERVER_CONNECTIONS = 5
+SESSION_TIME_ZONE = "Asia/Kolkata"
+POOLED_ENV = {**PRODUCTION_ENV, "DATABASE_TRANSACTION_POOLER": "true"}
+
+
+@pytest.fixture(scope="module")
+def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction mode; without it: skip locally, fail under CI."""
+    try:
+        find_pgbouncer()
+    except PgBouncerUnavailable as error:
+        if running_in_ci():
+            pytest.fail(f"CI must run the PgBouncer tests, but: {error}")
+        pytest.skip(f"PgBouncer tests skipped: {error}")
+    with run_pgbouncer(postgres_server, pool_size=SERVER_CONNECTIONS) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def database(postgres_server: PostgresServer) -> str:
+    """A migrated database (directly, as deployments migrate) whose sessions are not in UTC."""
+    name = f"pooled_{uuid.uuid4().hex[:12]}"
+    upgrade_to_head(postgres_server.create_database(name))
+    with psycopg.connect(postgres_server.conninfo(name), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} SET timezone = {}").format(
+                sql.Identifier(name), sql.Literal(SESSION_TIME_ZONE)
+            )
+        )
+    return name
+
+
+async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
+    pgbouncer: PgBouncer, database: str, tmp_path: Path
+) -> None:
+    with live_server(
+        pgbouncer.url(database),
+        SECRET,
+        tmp_path / "server.log",
+        workers=WORKERS,
+        migrate=False,
+        access_log=False,
+        extra_env=POOLED_ENV,
+    ) as server:
+        started = time.monotonic()
+        ledger = await run_mixed_load(
+            server.base_url, users=USERS, requests_per_user=REQUESTS_PER_USER, seed=2000
+        )
+        elapsed = time.monotonic() - started
+        assert ledger.unexpected == []
+        assert ledger.transport_errors == []
+        assert ledger.requests == USERS * REQUESTS_PER_USER
+        await assert_every_write_visible_through_every_worker(server, ledger)
+        timestamps = [
+            datetime.fromisoformat(task[name])
+            for tasks in ledger.tasks.values()
+            for task in tasks.values()
+            for name in ("created_at", "updated_at")
+        ]
+        assert timestamps
+        assert {moment.utcoffset() for moment in timestamps} == {timedelta(0)}
+        log_text = server.log_text()
+    assert "Traceback" not in log_text and "unexpected error" not in log_text
+    logger.info(
+        "behind PgBouncer (transaction mode, %d server connections): %d requests from %d "
+        "users in %.1f s (%.0f/s), every write read back through each of %d workers",
+        SERVER_CONNECTIONS,
+        ledger.requests,
+        USERS,
+        elapsed,
+        ledger.requests / elapsed,
+        WORKERS,
+    )
+
+
+async def test_without_the_setting_the_pooler_refuses_the_apps_sessions(
+    pgbouncer: PgBouncer, database: str, tmp_path: Path
+) -> None:
+    """Why DATABASE_TRANSACTION_POOLER exists: PgBouncer refuses the session settings."""
+    with live_server(
+        pgbouncer.url(database),
+        SECRET,
+        tmp_path / "server.log",
+        migrate=False,
+        extra_env={"DATABASE_TIMEOUT_SECONDS": "2"},
+    ) as server:
+        owner = new_owner()
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            response = await client.get(f"/api/{owner}/tasks", headers=token_for(owner))
+    assert response.status_code == 503, response.text
+    assert "unsupported startup parameter" in pgbouncer.log_text()

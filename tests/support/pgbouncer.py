@@ -1,0 +1,160 @@
+"""A throwaway PgBouncer in transaction pooling mode, in front of a test PostgreSQL server.
+
+Transaction pooling is what hosted and serverless PostgreSQL put in front of the database
+(Supabase's pooler, Neon's `-pooler` hosts): each transaction may run on another server
+connection. PgBouncer refuses to run as root, so root starts it as the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from tests.support.postgres import SERVER_USER, PostgresServer
+
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+SEARCHED = (Path("/usr/sbin/pgbouncer"), Path("/usr/bin/pgbouncer"))
+
+
+class PgBouncerUnavailable(Exception):
+    """PgBouncer cannot be started here; the message says why."""
+
+
+def find_pgbouncer() -> Path:
+    """The pgbouncer binary: PATH first, then where Debian installs it."""
+    on_path = shutil.which("pgbouncer")
+    if on_path is not None:
+        return Path(on_path)
+    for candidate in SEARCHED:
+        if candidate.exists():
+            return candidate
+    raise PgBouncerUnavailable(
+        "pgbouncer not found on PATH or in /usr/sbin (Debian: apt-get install pgbouncer)"
+    )
+
+
+@dataclass(frozen=True)
+class PgBouncer:
+    """A running PgBouncer: where to reach it and what it logged."""
+
+    port: int
+    directory: Path
+    host: str = "127.0.0.1"
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL of `database` through the pooler."""
+        return f"postgresql+psycopg://{SERVER_USER}@{self.host}:{self.port}/{database}"
+
+    def log_text(self) -> str:
+        try:
+            return (self.directory / "pgbouncer.log").read_text(errors="replace")
+        except OSError:
+            return "(no pgbouncer log)"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _config(directory: Path, port: int, server: PostgresServer, pool_size: int) -> str:
+    return f"""\
+[databases]
+* = host={server.host} port={server.port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {directory / "userlist.txt"}
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 1000
+logfile = {directory / "pgbouncer.log"}
+"""
+
+
+def _directory() -> tuple[Path, Path]:
+    """A directory the server user can write to (pytest's tmp_path may be root's alone)."""
+    directory = Path(tempfile.mkdtemp(prefix="pgbouncer-", dir="/tmp"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, user=SERVER_USER)
+    return directory, directory
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], bouncer: PgBouncer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    conninfo = f"host={bouncer.host} port={bouncer.port} user={SERVER_USER} dbname=postgres"
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"pgbouncer exited with {process.returncode}:\n{bouncer.log_text()}")
+        try:
+            with psycopg.connect(conninfo, connect_timeout=2, autocommit=True) as connection:
+                connection.execute("SELECT 1")
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"pgbouncer did not accept connections within {START_TIMEOUT_SECONDS:g} s:\n"
+                    f"{bouncer.log_text()}"
+                ) from None
+        time.sleep(0.1)  # a poll interval, bounded by the deadline above
+
+
+@contextlib.contextmanager
+def run_pgbouncer(server: PostgresServer, *, pool_size: int = 20) -> Iterator[PgBouncer]:
+    """PgBouncer on a free port of 127.0.0.1, transaction pooling into `server`."""
+    binary = find_pgbouncer()
+    directory, owned = _directory()
+    try:
+        port = _free_port()
+        (directory / "userlist.txt").write_text(f'"{SERVER_USER}" ""\n')
+        config = directory / "pgbouncer.ini"
+        config.write_text(_config(directory, port, server, pool_size))
+        argv = [str(binary), str(config)]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", SERVER_USER, "--", *argv]
+        # A session of its own, so that stopping it reaches pgbouncer behind runuser too.
+        process = subprocess.Popen(
+            argv,
+            cwd=directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        bouncer = PgBouncer(port=port, directory=directory)
+        try:
+            _wait_until_ready(process, bouncer)
+            yield bouncer
+        finally:
+            _stop(process)
+    finally:
+        shutil.rmtree(owned, ignore_errors=True)
