@@ -10,31 +10,68 @@ from typing import Any, NewType
 from pydantic import TypeAdapter
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ClauseElement,
     ColumnElement,
+    Date,
     Integer,
     Select,
+    SmallInteger,
     and_,
     bindparam,
+    case,
+    column,
     delete,
+    func,
     insert,
+    literal_column,
     not_,
+    or_,
     select,
+    table,
     tuple_,
     update,
 )
 
 from backend.db import Database, Row, Statement
-from backend.models import TaskRecord
+from backend.filters import TaskFilters
+from backend.models import PRIORITY_RANKS, SEARCH_TABLE, TaskRecord, TaskTagRecord
 from backend.pagination import Cursor, SortKey
-from generated.models import Task, TaskCreate, TaskSort, TaskStatusFilter, TaskUpdate
+from backend.search import fold, fts_query, like_pattern
+from generated.models import (
+    Task,
+    TaskCreate,
+    TaskPriority,
+    TaskSort,
+    TaskStatusFilter,
+    TaskUpdate,
+)
 
 OwnerId = NewType("OwnerId", str)
 
 tasks = TaskRecord.__table__  # type: ignore[attr-defined]
-COLUMNS = tuple(tasks.c)
-CREATE_FIELDS = ("title", "description", "due_date")
-UPDATE_FIELDS = ("title", "description", "due_date", "completed")
+task_tag = TaskTagRecord.__table__  # type: ignore[attr-defined]
+PRIORITY_LABEL = case(
+    {rank: label for label, rank in PRIORITY_RANKS.items()}, value=tasks.c.priority
+).label("priority")
+# The columns of generated.models.Task, in its order; the folded text stays in the database.
+COLUMNS = (
+    tasks.c.id,
+    tasks.c.user_id,
+    tasks.c.title,
+    tasks.c.description,
+    tasks.c.completed,
+    tasks.c.due_date,
+    PRIORITY_LABEL,
+    tasks.c.tags,
+    tasks.c.created_at,
+    tasks.c.updated_at,
+)
+CREATE_COLUMNS = (
+    *("title", "description", "due_date", "priority", "tags"),
+    *("title_folded", "description_folded"),
+)
+UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "tags")
 
 
 class TaskNotFound(Exception):
@@ -71,12 +108,85 @@ def _owned() -> ColumnElement[bool]:
     )
 
 
-def _listing(status: TaskStatusFilter) -> Select[Any]:
+@dataclass(frozen=True, slots=True)
+class FilterShape:
+    """Which filters a list uses: the shape of its SQL, whatever the values (one per statement)."""
+
+    status: TaskStatusFilter
+    priority: bool
+    tags: int
+    due_from: bool
+    due_to: bool
+    words: int
+    full_text: bool  # SQLite: the words a trigram index can find, as one FTS5 query
+
+    @classmethod
+    def of(cls, filters: TaskFilters) -> FilterShape:
+        return cls(
+            filters.status,
+            filters.priority is not None,
+            len(filters.tags),
+            filters.due_from is not None,
+            filters.due_to is not None,
+            len(filters.words),
+            fts_query(filters.words) is not None,
+        )
+
+
+def _filter_params(filters: TaskFilters, postgres: bool) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if filters.priority is not None:
+        params["priority"] = PRIORITY_RANKS[filters.priority.value]
+    params |= {f"tag_{index}": tag for index, tag in enumerate(filters.tags)}
+    if filters.due_from is not None:
+        params["due_from"] = filters.due_from
+    if filters.due_to is not None:
+        params["due_to"] = filters.due_to
+    for index, word in enumerate(filters.words):
+        params[f"word_{index}"] = like_pattern(word) if postgres else word
+    full_text = fts_query(filters.words)
+    if full_text is not None and not postgres:
+        params["full_text"] = full_text
+    return params
+
+
+def _contains(folded: ColumnElement[str], index: int, postgres: bool) -> ColumnElement[bool]:
+    word: BindParameter[str] = bindparam(f"word_{index}")
+    if postgres:  # LIKE '%word%' is what the trigram GIN index serves
+        return folded.like(word, escape="\\")
+    return func.instr(folded, word) > 0
+
+
+def _listing(shape: FilterShape, postgres: bool) -> Select[Any]:
     statement = select(*COLUMNS).where(tasks.c.user_id == bindparam("owner"))
-    if status is TaskStatusFilter.PENDING:
+    if shape.status is TaskStatusFilter.PENDING:
         statement = statement.where(not_(tasks.c.completed))
-    elif status is TaskStatusFilter.COMPLETED:
+    elif shape.status is TaskStatusFilter.COMPLETED:
         statement = statement.where(tasks.c.completed)
+    if shape.priority:
+        statement = statement.where(tasks.c.priority == bindparam("priority", type_=SmallInteger))
+    for index in range(shape.tags):
+        tagged = select(task_tag.c.task_id).where(
+            task_tag.c.user_id == bindparam("owner"), task_tag.c.tag == bindparam(f"tag_{index}")
+        )
+        statement = statement.where(tasks.c.id.in_(tagged))
+    if shape.due_from:
+        statement = statement.where(tasks.c.due_date >= bindparam("due_from", type_=Date))
+    if shape.due_to:
+        statement = statement.where(tasks.c.due_date <= bindparam("due_to", type_=Date))
+    for index in range(shape.words):
+        statement = statement.where(
+            or_(
+                _contains(tasks.c.title_folded, index, postgres),
+                _contains(tasks.c.description_folded, index, postgres),
+            )
+        )
+    if shape.full_text and not postgres:
+        search = table(SEARCH_TABLE, column("rowid"))
+        matching = select(search.c.rowid).where(
+            literal_column(SEARCH_TABLE).op("MATCH")(bindparam("full_text"))
+        )
+        statement = statement.where(tasks.c.id.in_(matching))
     return statement.limit(bindparam("limit", type_=Integer))
 
 
@@ -84,13 +194,27 @@ def _after() -> Any:
     return tuple_(bindparam("after_key"), bindparam("after_id", type_=BigInteger))
 
 
-def _list_statement(status: TaskStatusFilter, sort: TaskSort, paged: bool) -> Select[Any]:
-    """Created or title order: one range scan of (user_id, key, id) from the cursor on."""
-    statement = _listing(status)
+def _list_statement(shape: FilterShape, sort: TaskSort, paged: bool, postgres: bool) -> Select[Any]:
+    """Created, title or priority order: one range of an index led by user_id, from the cursor."""
+    statement = _listing(shape, postgres)
     if sort is TaskSort.CREATED:
         statement = statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
         if paged:
             statement = statement.where(tuple_(tasks.c.created_at, tasks.c.id) < _after())
+        return statement
+    if sort is TaskSort.PRIORITY:
+        statement = statement.order_by(
+            tasks.c.priority.desc(), tasks.c.created_at.desc(), tasks.c.id.desc()
+        )
+        if paged:
+            after = tuple_(
+                bindparam("after_rank", type_=SmallInteger),
+                bindparam("after_key"),
+                bindparam("after_id", type_=BigInteger),
+            )
+            statement = statement.where(
+                tuple_(tasks.c.priority, tasks.c.created_at, tasks.c.id) < after
+            )
         return statement
     statement = statement.order_by(tasks.c.title, tasks.c.id)
     if paged:
@@ -98,22 +222,43 @@ def _list_statement(status: TaskStatusFilter, sort: TaskSort, paged: bool) -> Se
     return statement
 
 
-def _dated_statement(status: TaskStatusFilter, paged: bool) -> Select[Any]:
-    statement = _listing(status).where(tasks.c.due_date.is_not(None))
+def _dated_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[Any]:
+    statement = _listing(shape, postgres).where(tasks.c.due_date.is_not(None))
     if paged:
         statement = statement.where(tuple_(tasks.c.due_date, tasks.c.id) > _after())
     return statement.order_by(tasks.c.due_date, tasks.c.id)
 
 
-def _undated_statement(status: TaskStatusFilter, paged: bool) -> Select[Any]:
-    statement = _listing(status).where(tasks.c.due_date.is_(None))
+def _undated_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[Any]:
+    statement = _listing(shape, postgres).where(tasks.c.due_date.is_(None))
     if paged:
         statement = statement.where(tasks.c.id > bindparam("after_id", type_=BigInteger))
     return statement.order_by(tasks.c.id)
 
 
-def _update_statement(fields: tuple[str, ...]) -> ClauseElement:
-    values: dict[str, Any] = {name: bindparam(name) for name in fields}
+def _cursor_params(after: Cursor) -> dict[str, Any]:
+    if isinstance(after.key, tuple):
+        rank, created_at = after.key
+        return {"after_rank": rank, "after_key": created_at, "after_id": after.task_id}
+    return {"after_key": after.key, "after_id": after.task_id}
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns a client's fields are stored in: ranks, sorted tags, folded text."""
+    stored = dict(values)
+    if "priority" in values:
+        stored["priority"] = PRIORITY_RANKS[TaskPriority(values["priority"]).value]
+    if "tags" in values:
+        stored["tags"] = sorted(values["tags"])
+    if "title" in values:
+        stored["title_folded"] = fold(values["title"])
+    if "description" in values:
+        stored["description_folded"] = fold(values["description"] or "")
+    return stored
+
+
+def _update_statement(columns: tuple[str, ...]) -> ClauseElement:
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
     return (
         update(tasks)
         .where(_owned())
@@ -136,25 +281,33 @@ class TaskStore:
             statement = self._statements[key] = self.database.compile(build())
         return statement
 
+    @property
+    def _postgres(self) -> bool:
+        return self.database.dialect.name == "postgresql"
+
     async def list_tasks(
         self,
         owner: OwnerId,
-        status: TaskStatusFilter,
+        filters: TaskFilters,
         sort: TaskSort,
         limit: int,
         after: Cursor | None,
     ) -> Page:
         """One page of the owner's tasks; fetches one row more to know if a page follows."""
+        shape = FilterShape.of(filters)
+        postgres = self._postgres
+        base = {"owner": owner, **_filter_params(filters, postgres)}
         if sort is TaskSort.DUE_DATE:
-            rows = await self._list_by_due_date(owner, status, limit + 1, after)
+            rows = await self._list_by_due_date(shape, base, limit + 1, after)
         else:
             paged = after is not None
             statement = self._statement(
-                ("list", status, sort, paged), lambda: _list_statement(status, sort, paged)
+                ("list", shape, sort, paged),
+                lambda: _list_statement(shape, sort, paged, postgres),
             )
-            params: dict[str, Any] = {"owner": owner, "limit": limit + 1}
+            params: dict[str, Any] = {**base, "limit": limit + 1}
             if after is not None:
-                params |= {"after_key": after.key, "after_id": after.task_id}
+                params |= _cursor_params(after)
             rows = await self.database.fetch(statement, params)
         page = _TASKS.validate_python(rows[:limit])
         if len(rows) <= limit:
@@ -165,32 +318,37 @@ class TaskStore:
             key = last.created_at
         elif sort is TaskSort.TITLE:
             key = last.title
+        elif sort is TaskSort.PRIORITY:
+            key = (PRIORITY_RANKS[last.priority.value], last.created_at)
         else:
             key = last.due_date
-        return Page(page, Cursor(sort, status, key, last.id))
+        return Page(page, Cursor(sort, filters.status, key, last.id, filters.digest()))
 
     async def _list_by_due_date(
-        self, owner: OwnerId, status: TaskStatusFilter, wanted: int, after: Cursor | None
+        self, shape: FilterShape, base: dict[str, Any], wanted: int, after: Cursor | None
     ) -> list[Row]:
         # Tasks with a due day first, then those without. Each part is one index range scan on
-        # (user_id, due_date, id), the same on both databases whatever they do with NULLs.
+        # (user_id, due_date, id), the same on both databases whatever they do with NULLs. A
+        # date filter never matches a task without a due day: then the second part is skipped.
+        postgres = self._postgres
         rows: list[Row] = []
         in_dated_part = after is None or after.key is not None
         if in_dated_part:
             paged = after is not None
             statement = self._statement(
-                ("dated", status, paged), lambda: _dated_statement(status, paged)
+                ("dated", shape, paged), lambda: _dated_statement(shape, paged, postgres)
             )
-            params: dict[str, Any] = {"owner": owner, "limit": wanted}
+            params: dict[str, Any] = {**base, "limit": wanted}
             if after is not None:
-                params |= {"after_key": after.key, "after_id": after.task_id}
+                params |= _cursor_params(after)
             rows = await self.database.fetch(statement, params)
-        if len(rows) < wanted:
+        dated_only = shape.due_from or shape.due_to
+        if len(rows) < wanted and not dated_only:
             paged = after is not None and not in_dated_part
             statement = self._statement(
-                ("undated", status, paged), lambda: _undated_statement(status, paged)
+                ("undated", shape, paged), lambda: _undated_statement(shape, paged, postgres)
             )
-            params = {"owner": owner, "limit": wanted - len(rows)}
+            params = {**base, "limit": wanted - len(rows)}
             if after is not None and paged:
                 params["after_id"] = after.task_id
             rows.extend(await self.database.fetch(statement, params))
@@ -213,22 +371,25 @@ class TaskStore:
                     completed=False,
                     created_at=bindparam("now"),
                     updated_at=bindparam("now"),
-                    **{name: bindparam(name) for name in CREATE_FIELDS},
+                    **{name: bindparam(name) for name in CREATE_COLUMNS},
                 )
                 .returning(*COLUMNS)
             ),
         )
         values: Mapping[str, Any] = fields.model_dump()
-        params = {name: values.get(name) for name in CREATE_FIELDS}
+        client = {"description": None, "due_date": None, "tags": [], **values}
+        stored = _stored(client)
+        params = {name: stored[name] for name in CREATE_COLUMNS}
         rows = await self.database.write(statement, {**params, "owner": owner, "now": _now()})
         return _task(rows[0])
 
     async def update(self, owner: OwnerId, task_id: int, changes: TaskUpdate) -> Task:
         """Set the fields the client sent (absent ones stay) in one UPDATE ... RETURNING."""
         values = changes.model_dump()
-        fields = tuple(name for name in UPDATE_FIELDS if name in values)
-        statement = self._statement(("update", fields), lambda: _update_statement(fields))
-        params = {**values, "owner": owner, "task_id": task_id, "now": _now()}
+        stored = _stored({name: values[name] for name in UPDATE_FIELDS if name in values})
+        columns = tuple(sorted(stored))
+        statement = self._statement(("update", columns), lambda: _update_statement(columns))
+        params = {**stored, "owner": owner, "task_id": task_id, "now": _now()}
         return await self._write_one(statement, params, task_id)
 
     async def toggle_completion(self, owner: OwnerId, task_id: int) -> Task:
