@@ -59,9 +59,7 @@ def matches(task: dict[str, Any], query: dict[str, Any]) -> bool:
             if due is None or (due < limit if later else due > limit):
                 return False
     text = (fold(task["title"]), fold(task["description"] or ""))
-    return all(
-        any(fold(word) in part for part in text) for word in query.get("q", "").split()
-    )
+    return all(any(fold(word) in part for part in text) for word in query.get("q", "").split())
 
 
 def ordered(tasks: list[dict[str, Any]], sort: str) -> list[int]:
@@ -165,7 +163,8 @@ async def test_an_unfiltered_cursor_is_refused_by_a_filtered_list(
     first = await client.get(f"/api/{owner}/tasks", params={"limit": 1}, headers=headers)
     cursor = first.headers["x-next-cursor"]
     response = await client.get(
-        f"/api/{owner}/tasks", params={"limit": 1, "priority": "medium", "cursor": cursor},
+        f"/api/{owner}/tasks",
+        params={"limit": 1, "priority": "medium", "cursor": cursor},
         headers=headers,
     )
     assert response.status_code == 422

@@ -109,9 +109,8 @@ async def test_invalid_priority_or_tags_are_422_naming_the_field(
 async def test_a_duplicate_tag_is_named_in_the_message(
     client: httpx.AsyncClient, owner: str
 ) -> None:
-    response = await client.post(
-        f"/api/{owner}/tasks", json={"title": "t", "tags": ["a", "b", "a"]}, headers=token_for(owner)
-    )
+    body = {"title": "t", "tags": ["a", "b", "a"]}
+    response = await client.post(f"/api/{owner}/tasks", json=body, headers=token_for(owner))
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {"location": "body.tags", "message": "'a' named more than once: items are a set"}
