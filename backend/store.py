@@ -158,7 +158,13 @@ def _contains(folded: ColumnElement[str], index: int, postgres: bool) -> ColumnE
 
 
 def _listing(shape: FilterShape, postgres: bool) -> Select[Any]:
-    statement = select(*COLUMNS).where(tasks.c.user_id == bindparam("owner"))
+    owner_column: ColumnElement[str] = tasks.c.user_id
+    if not postgres and (shape.tags or shape.full_text):
+        # SQLite has no statistics to weigh a filter's matches against the owner's range, and
+        # reads the whole range to spare a sort. Hiding user_id from its planner makes it
+        # start from the tag's or the words' matches (usually few), then sort those.
+        owner_column = tasks.c.user_id.concat(literal_column("''"))
+    statement = select(*COLUMNS).where(owner_column == bindparam("owner"))
     if shape.status is TaskStatusFilter.PENDING:
         statement = statement.where(not_(tasks.c.completed))
     elif shape.status is TaskStatusFilter.COMPLETED:
