@@ -203,7 +203,7 @@ def scaling_table(report: DatabaseReport) -> list[str]:
                     result.target,
                     f"{result.tasks:,}",
                     result.operation,
-                    f"{result.depth:,}" if result.operation == "deep page" else "0",
+                    f"{result.depth:,}" if result.operation.startswith("deep page") else "0",
                     *_figures(result),
                     ratio,
                     _failures(result),
