@@ -72,6 +72,7 @@ CREATE_COLUMNS = (
     *("title_folded", "description_folded"),
 )
 UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "tags")
+MAX_CACHED_STATEMENTS = 1_000
 
 
 class TaskNotFound(Exception):
@@ -281,10 +282,17 @@ class TaskStore:
         self._statements: dict[tuple[object, ...], Statement] = {}
 
     def _statement(self, key: tuple[object, ...], build: Callable[[], ClauseElement]) -> Statement:
-        """Compile each statement once for this database's dialect."""
+        """Compile each statement once for this database's dialect.
+
+        Filters combine into tens of thousands of statement shapes (up to 50 words, 5 tags,
+        ...); past MAX_CACHED_STATEMENTS a rare shape is compiled for its request only, so
+        requests cannot grow the cache without bound.
+        """
         statement = self._statements.get(key)
         if statement is None:
-            statement = self._statements[key] = self.database.compile(build())
+            statement = self.database.compile(build())
+            if len(self._statements) < MAX_CACHED_STATEMENTS:
+                self._statements[key] = statement
         return statement
 
     @property

@@ -231,3 +231,16 @@ async def test_limits_of_the_filters_are_accepted(client: httpx.AsyncClient, own
     )
     assert response.status_code == 200, response.text
     assert [found["id"] for found in response.json()] == [task["id"]]
+
+
+async def test_lists_work_once_the_statement_cache_is_full(
+    client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shapes past the cache's bound are compiled per request, with the same answers."""
+    import backend.store
+
+    monkeypatch.setattr(backend.store, "MAX_CACHED_STATEMENTS", 0)
+    task = await make_task(client, owner, title="cache miss", tags=["c"], priority="low")
+    for params in ({"q": "miss cache"}, {"tag": "c", "priority": "low", "sort": "due_date"}):
+        response = await client.get(f"/api/{owner}/tasks", params=params, headers=token_for(owner))
+        assert [found["id"] for found in response.json()] == [task["id"]], params
