@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from functools import partial
 from typing import Any, NewType
 
 from pydantic import TypeAdapter
@@ -73,6 +75,8 @@ CREATE_COLUMNS = (
 )
 UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "tags")
 MAX_CACHED_STATEMENTS = 1_000
+# SQLite reads this many rows of the owner's range before it starts from a filter's matches.
+WINDOW_ROWS = 5_000
 
 
 class TaskNotFound(Exception):
@@ -158,12 +162,24 @@ def _contains(folded: ColumnElement[str], index: int, postgres: bool) -> ColumnE
     return func.instr(folded, word) > 0
 
 
-def _listing(shape: FilterShape, postgres: bool) -> Select[Any]:
+class Plan(Enum):
+    """How a list statement finds its rows."""
+
+    RANGE = "range"  # read the owner's range of the order's index, checking each filter
+    WINDOW = "window"  # the same, stopping at a bound: at most WINDOW_ROWS rows of the range
+    MATCHES = "matches"  # start from the tag's or the words' matches, then sort those
+
+
+def _matches_first(shape: FilterShape, postgres: bool) -> bool:
+    """SQLite keeps no statistics to weigh a tag's or the words' matches against the owner's
+    range: it would read the whole range to spare a sort, however rare the matches. Its lists
+    with such filters read a window of the range first, then start from the matches."""
+    return not postgres and (shape.tags > 0 or shape.full_text)
+
+
+def _listing(shape: FilterShape, postgres: bool, plan: Plan = Plan.RANGE) -> Select[Any]:
     owner_column: ColumnElement[str] = tasks.c.user_id
-    if not postgres and (shape.tags or shape.full_text):
-        # SQLite has no statistics to weigh a filter's matches against the owner's range, and
-        # reads the whole range to spare a sort. Hiding user_id from its planner makes it
-        # start from the tag's or the words' matches (usually few), then sort those.
+    if plan is Plan.MATCHES:  # no index serves `user_id || ''`: the planner starts elsewhere
         owner_column = tasks.c.user_id.concat(literal_column("''"))
     statement = select(*COLUMNS).where(owner_column == bindparam("owner"))
     if shape.status is TaskStatusFilter.PENDING:
@@ -173,10 +189,17 @@ def _listing(shape: FilterShape, postgres: bool) -> Select[Any]:
     if shape.priority:
         statement = statement.where(tasks.c.priority == bindparam("priority", type_=SmallInteger))
     for index in range(shape.tags):
-        tagged = select(task_tag.c.task_id).where(
-            task_tag.c.user_id == bindparam("owner"), task_tag.c.tag == bindparam(f"tag_{index}")
-        )
-        statement = statement.where(tasks.c.id.in_(tagged))
+        tag: BindParameter[str] = bindparam(f"tag_{index}")
+        if plan is Plan.WINDOW:  # a few rows: look each one's tag up by the primary key
+            carries = select(task_tag.c.task_id).where(
+                task_tag.c.task_id == tasks.c.id, task_tag.c.tag == tag
+            )
+            statement = statement.where(carries.exists())
+        else:
+            tagged = select(task_tag.c.task_id).where(
+                task_tag.c.user_id == bindparam("owner"), task_tag.c.tag == tag
+            )
+            statement = statement.where(tasks.c.id.in_(tagged))
     if shape.due_from:
         statement = statement.where(tasks.c.due_date >= bindparam("due_from", type_=Date))
     if shape.due_to:
@@ -188,7 +211,7 @@ def _listing(shape: FilterShape, postgres: bool) -> Select[Any]:
                 _contains(tasks.c.description_folded, index, postgres),
             )
         )
-    if shape.full_text and not postgres:
+    if shape.full_text and plan is Plan.MATCHES:  # elsewhere the words are checked row by row
         search = table(SEARCH_TABLE, column("rowid"))
         matching = select(search.c.rowid).where(
             literal_column(SEARCH_TABLE).op("MATCH")(bindparam("full_text"))
@@ -201,31 +224,54 @@ def _after() -> Any:
     return tuple_(bindparam("after_key"), bindparam("after_id", type_=BigInteger))
 
 
-def _list_statement(shape: FilterShape, sort: TaskSort, paged: bool, postgres: bool) -> Select[Any]:
-    """Created, title or priority order: one range of an index led by user_id, from the cursor."""
-    statement = _listing(shape, postgres)
+def _order(sort: TaskSort) -> tuple[Any, Any, bool]:
+    """The order's key (a tuple of columns), its ORDER BY, and whether it descends."""
     if sort is TaskSort.CREATED:
-        statement = statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
-        if paged:
-            statement = statement.where(tuple_(tasks.c.created_at, tasks.c.id) < _after())
-        return statement
+        key = tuple_(tasks.c.created_at, tasks.c.id)
+        return key, (tasks.c.created_at.desc(), tasks.c.id.desc()), True
     if sort is TaskSort.PRIORITY:
-        statement = statement.order_by(
-            tasks.c.priority.desc(), tasks.c.created_at.desc(), tasks.c.id.desc()
-        )
-        if paged:
-            after = tuple_(
-                bindparam("after_rank", type_=SmallInteger),
-                bindparam("after_key"),
-                bindparam("after_id", type_=BigInteger),
-            )
-            statement = statement.where(
-                tuple_(tasks.c.priority, tasks.c.created_at, tasks.c.id) < after
-            )
-        return statement
-    statement = statement.order_by(tasks.c.title, tasks.c.id)
+        key = tuple_(tasks.c.priority, tasks.c.created_at, tasks.c.id)
+        order = (tasks.c.priority.desc(), tasks.c.created_at.desc(), tasks.c.id.desc())
+        return key, order, True
+    return tuple_(tasks.c.title, tasks.c.id), (tasks.c.title, tasks.c.id), False
+
+
+def _position(prefix: str, sort: TaskSort) -> Any:
+    """A position in the order, as bound parameters `{prefix}_key`, `{prefix}_id` (and rank)."""
+    parts: list[Any] = [bindparam(f"{prefix}_key"), bindparam(f"{prefix}_id", type_=BigInteger)]
+    if sort is TaskSort.PRIORITY:
+        parts.insert(0, bindparam(f"{prefix}_rank", type_=SmallInteger))
+    return tuple_(*parts)
+
+
+def _list_statement(
+    shape: FilterShape, sort: TaskSort, paged: bool, postgres: bool, plan: Plan = Plan.RANGE
+) -> Select[Any]:
+    """Created, title or priority order: one range of an index led by user_id, from the cursor."""
+    key, order, descending = _order(sort)
+    statement = _listing(shape, postgres, plan).order_by(*order)
     if paged:
-        statement = statement.where(tuple_(tasks.c.title, tasks.c.id) > _after())
+        after = _position("after", sort)
+        statement = statement.where(key < after if descending else key > after)
+    if plan is Plan.WINDOW:
+        bound = _position("bound", sort)
+        statement = statement.where(key >= bound if descending else key <= bound)
+    return statement
+
+
+def _window_end_statement(sort: TaskSort, paged: bool) -> Select[Any]:
+    """The position WINDOW_ROWS rows into the owner's range (from the cursor), if it has them."""
+    key, order, descending = _order(sort)
+    statement = (
+        select(tasks.c.id, tasks.c.created_at, tasks.c.title, tasks.c.priority.label("rank"))
+        .where(tasks.c.user_id == bindparam("owner"))
+        .order_by(*order)
+        .offset(bindparam("window", type_=Integer))
+        .limit(1)
+    )
+    if paged:
+        after = _position("after", sort)
+        statement = statement.where(key < after if descending else key > after)
     return statement
 
 
@@ -248,6 +294,11 @@ def _cursor_params(after: Cursor) -> dict[str, Any]:
         rank, created_at = after.key
         return {"after_rank": rank, "after_key": created_at, "after_id": after.task_id}
     return {"after_key": after.key, "after_id": after.task_id}
+
+
+def _bound_params(end: Row, sort: TaskSort) -> dict[str, Any]:
+    key = end["title"] if sort is TaskSort.TITLE else end["created_at"]
+    return {"bound_key": key, "bound_id": end["id"], "bound_rank": end["rank"]}
 
 
 def _stored(values: dict[str, Any]) -> dict[str, Any]:
@@ -314,15 +365,11 @@ class TaskStore:
         if sort is TaskSort.DUE_DATE:
             rows = await self._list_by_due_date(shape, base, limit + 1, after)
         else:
-            paged = after is not None
-            statement = self._statement(
-                ("list", shape, sort, paged),
-                lambda: _list_statement(shape, sort, paged, postgres),
-            )
             params: dict[str, Any] = {**base, "limit": limit + 1}
             if after is not None:
                 params |= _cursor_params(after)
-            rows = await self.database.fetch(statement, params)
+            plans = [Plan.WINDOW, Plan.MATCHES] if _matches_first(shape, postgres) else []
+            rows = await self._list_in_order(shape, sort, after is not None, params, plans)
         page = _TASKS.validate_python(rows[:limit])
         if len(rows) <= limit:
             return Page(page, None)
@@ -337,6 +384,37 @@ class TaskStore:
         else:
             key = last.due_date
         return Page(page, Cursor(sort, filters.status, key, last.id, filters.digest()))
+
+    async def _list_in_order(
+        self,
+        shape: FilterShape,
+        sort: TaskSort,
+        paged: bool,
+        params: dict[str, Any],
+        plans: list[Plan],
+    ) -> list[Row]:
+        """Rows of a created, title or priority list: the owner's range, or (SQLite, tag or
+        words) a window of it when that fills the page, else the matches sorted."""
+        postgres = self._postgres
+        if plans:
+            end_statement = self._statement(
+                ("window end", sort, paged), lambda: _window_end_statement(sort, paged)
+            )
+            ends = await self.database.fetch(end_statement, {**params, "window": WINDOW_ROWS})
+            if not ends:  # the rest of the range is within one window: read it all
+                plans = []
+            else:
+                params = {**params, **_bound_params(ends[0], sort)}
+        rows: list[Row] = []
+        for plan in plans or [Plan.RANGE]:
+            statement = self._statement(
+                ("list", shape, sort, paged, plan),
+                partial(_list_statement, shape, sort, paged, postgres, plan),
+            )
+            rows = await self.database.fetch(statement, params)
+            if plan is not Plan.WINDOW or len(rows) == params["limit"]:
+                break  # a full page from the window is the page: its rows come first
+        return rows
 
     async def _list_by_due_date(
         self, shape: FilterShape, base: dict[str, Any], wanted: int, after: Cursor | None

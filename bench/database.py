@@ -152,7 +152,8 @@ def _rows(
     user_id: str, count: int, offset: int, kind: str = "postgres"
 ) -> Iterator[tuple[object, ...]]:
     """Varied tasks: every other has a description, every third a due date, a quarter done,
-    priorities in turn; a word in 1% of titles, another in 1 in 100,000, a tag on 1%."""
+    priorities in turn (independent of the due date); a word in 1% of titles, another in 1
+    in 100,000, a tag on 1%."""
     timestamp_format = TIMESTAMP_FORMATS[kind]
     for number in range(offset, offset + count):
         created = (EPOCH + timedelta(seconds=number)).strftime(timestamp_format)
@@ -173,7 +174,7 @@ def _rows(
             else None,
             created,
             created,
-            1 + number % 3,
+            1 + (number // 3) % 3,  # every priority among the dated tasks, too
             TAG_FORMS[kind][tagged],
             fold(title),
             fold(description or ""),

@@ -300,6 +300,15 @@ def _filtered_plans(
     return plans
 
 
+def _drain(server: UvicornServer, token: str, request: Request) -> None:
+    """Wait out the requests wrk left queued in the server when it stopped.
+
+    One worker answers in order: a request sent now is answered after the backlog, so a slow
+    page's leftovers never count against the next measurement.
+    """
+    http_request(server.base_url, request.method, request.path, token)
+
+
 def measure_scaling(
     context: Context, servers: dict[str, UvicornServer], report: DatabaseReport
 ) -> None:
@@ -346,6 +355,7 @@ def measure_scaling(
             )
         for result, server, request in plans:
             run_wrk(context.wrk, server.base_url, token, request, options.warmup)
+            _drain(server, token, request)
             report.scaling.append(result)
         for round_number in range(1, options.rounds + 1):
             for result, server, request in plans:
@@ -353,6 +363,7 @@ def measure_scaling(
                 measurement = run_wrk(
                     context.wrk, server.base_url, token, request, options.duration
                 )
+                _drain(server, token, request)
                 result.runs.append(measurement)
                 print(
                     f"[{report.kind} {scale:>9,} round {round_number}/{options.rounds}] "

@@ -103,9 +103,18 @@ async def seeded_tasks(client: httpx.AsyncClient, owner: str) -> list[dict[str, 
     return tasks
 
 
+@pytest.mark.parametrize(
+    "window_rows", [None, 3, 7], ids=["window-default", "window-3", "window-7"]
+)
 async def test_every_filter_with_every_order_pages_to_the_specified_list(
-    client: httpx.AsyncClient, owner: str
+    client: httpx.AsyncClient, owner: str, window_rows: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Small windows make SQLite's lists with a tag or words take both of their steps (a
+    window of the range, then the matches), at every page."""
+    import backend.store
+
+    if window_rows is not None:
+        monkeypatch.setattr(backend.store, "WINDOW_ROWS", window_rows)
     tasks = await seeded_tasks(client, owner)
     for query in FILTERS:
         wanted = [task for task in tasks if matches(task, query)]
