@@ -42,11 +42,6 @@ class TaskFilters:
             words=query_words(query) if query is not None else (),
         )
 
-    @property
-    def dated_only(self) -> bool:
-        """Tasks without a due day never match a date filter."""
-        return self.due_from is not None or self.due_to is not None
-
     def digest(self) -> str:
         """A short fingerprint of the filters other than `status`, which cursors carry.
 
