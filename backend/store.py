@@ -75,7 +75,7 @@ CREATE_COLUMNS = (
 )
 UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "tags")
 MAX_CACHED_STATEMENTS = 1_000
-# SQLite reads this many rows of the owner's range before it starts from a filter's matches.
+# Lists with a tag or words read this many rows of the owner's range before anything else.
 WINDOW_ROWS = 5_000
 
 
@@ -170,11 +170,20 @@ class Plan(Enum):
     MATCHES = "matches"  # start from the tag's or the words' matches, then sort those
 
 
-def _matches_first(shape: FilterShape, postgres: bool) -> bool:
-    """SQLite keeps no statistics to weigh a tag's or the words' matches against the owner's
-    range: it would read the whole range to spare a sort, however rare the matches. Its lists
-    with such filters read a window of the range first, then start from the matches."""
-    return not postgres and (shape.tags > 0 or shape.full_text)
+def _plans(shape: FilterShape, postgres: bool) -> list[Plan]:
+    """How a created, title or priority list with a tag or words is read: a window first.
+
+    Whether to read the owner's range until the page is full, or to start from the matches
+    and sort them, depends on how many match. Measured at 1,000,000 tasks, a tag or word on
+    1% of them: the planners' choice (PostgreSQL from statistics: the trigram index, then a
+    sort of 10,000 rows; SQLite, without statistics, the whole range for a rare match)
+    costs tens of milliseconds where reading the range costs one. So both databases first
+    read at most WINDOW_ROWS rows of the range; only when they hold no full page does the
+    second step run: the planner's own choice on PostgreSQL, the matches on SQLite.
+    """
+    if not (shape.tags or shape.words):
+        return []
+    return [Plan.WINDOW, Plan.RANGE if postgres else Plan.MATCHES]
 
 
 def _listing(shape: FilterShape, postgres: bool, plan: Plan = Plan.RANGE) -> Select[Any]:
@@ -368,7 +377,7 @@ class TaskStore:
             params: dict[str, Any] = {**base, "limit": limit + 1}
             if after is not None:
                 params |= _cursor_params(after)
-            plans = [Plan.WINDOW, Plan.MATCHES] if _matches_first(shape, postgres) else []
+            plans = _plans(shape, postgres)
             rows = await self._list_in_order(shape, sort, after is not None, params, plans)
         page = _TASKS.validate_python(rows[:limit])
         if len(rows) <= limit:
@@ -393,8 +402,8 @@ class TaskStore:
         params: dict[str, Any],
         plans: list[Plan],
     ) -> list[Row]:
-        """Rows of a created, title or priority list: the owner's range, or (SQLite, tag or
-        words) a window of it when that fills the page, else the matches sorted."""
+        """Rows of a created, title or priority list: the owner's range, or (with a tag or
+        words) a window of it when that fills the page, else the second plan (see _plans)."""
         postgres = self._postgres
         if plans:
             end_statement = self._statement(
