@@ -69,6 +69,9 @@ NUMERIC_KEYWORDS = (
     "maxItems",
 )
 VALUE_KEYWORDS = ("default", "example")
+BOOLEAN_KEYWORDS = ("uniqueItems",)
+# `items.pattern: ...` constrains each item of an `array of ...` type.
+ITEMS_PREFIX = "items."
 COUNT_KEYWORDS = ("minLength", "maxLength", "minItems", "maxItems")
 STRING_KEYWORDS = ("pattern",)
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
@@ -453,12 +456,33 @@ def apply_constraints(
     cell: Cell, type_expression: TypeExpression, line: int, enum_values: dict[str, list[str]]
 ) -> dict[str, Any]:
     """Merge `keyword: value; ...` constraints into the type's schema."""
-    schema = dict(type_expression.schema)
+    pairs: list[tuple[str, str]] = []
     for constraint in cell.split(";"):
         keyword, colon, raw = (part.strip() for part in constraint.partition(":"))
         if not colon or not raw:
             raise SpecError(line, f"constraint '{constraint}' is not 'keyword: value'")
-        if keyword in NUMERIC_KEYWORDS:
+        pairs.append((keyword, raw))
+    return merge_constraints(pairs, type_expression, line, enum_values)
+
+
+def merge_constraints(
+    pairs: Sequence[tuple[str, str]],
+    type_expression: TypeExpression,
+    line: int,
+    enum_values: dict[str, list[str]],
+) -> dict[str, Any]:
+    schema = dict(type_expression.schema)
+    item_pairs: list[tuple[str, str]] = []
+    for keyword, raw in pairs:
+        if keyword.startswith(ITEMS_PREFIX):
+            if "items" not in schema:
+                raise SpecError(line, f"constraint '{keyword}' needs an 'array of' type")
+            item_pairs.append((keyword.removeprefix(ITEMS_PREFIX), raw))
+        elif keyword in BOOLEAN_KEYWORDS:
+            if raw not in ("true", "false"):
+                raise SpecError(line, f"{keyword} needs true or false, got '{raw}'")
+            schema[keyword] = raw == "true"
+        elif keyword in NUMERIC_KEYWORDS:
             try:
                 number = float(raw) if "." in raw else int(raw)
             except ValueError:
@@ -487,6 +511,13 @@ def apply_constraints(
                 schema[keyword] = value
         else:
             raise SpecError(line, f"unknown constraint '{keyword}'")
+    if item_pairs:
+        items = schema["items"]
+        kind = items.get("type")
+        primitive = kind if isinstance(kind, str) and kind in PRIMITIVES else None
+        schema["items"] = merge_constraints(
+            item_pairs, TypeExpression(items, primitive), line, enum_values
+        )
     return schema
 
 
@@ -1098,6 +1129,8 @@ def render_models(document: dict[str, Any]) -> str:
         # Pydantic 2.14 moved MISSING out of pydantic.experimental.
         import_overrides={"MISSING": "pydantic"},
         capitalise_enum_members=True,
+        # An enum default is the member (TaskPriority.MEDIUM), not its string.
+        set_default_enum_member=True,
         disable_timestamp=True,
         enable_version_header=False,
         custom_file_header=header,

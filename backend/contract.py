@@ -18,6 +18,8 @@ _CONSTRAINT_ARGUMENTS = {
     "exclusiveMaximum": "lt",
     "minLength": "min_length",
     "maxLength": "max_length",
+    "minItems": "min_length",
+    "maxItems": "max_length",
     "pattern": "pattern",
 }
 
@@ -75,6 +77,26 @@ def parameter(operation_id: str, name: str) -> dict[str, Any]:
             arguments["description"] = declared.get("description")
             return arguments
     raise KeyError(f"operation {operation_id!r} has no parameter {name!r}")
+
+
+def items(operation_id: str, name: str) -> dict[str, Any]:
+    """Keyword arguments for pydantic.Field: the constraints of an array parameter's items."""
+    for declared in operation(operation_id)["parameters"]:
+        if declared["name"] == name:
+            schema = declared["schema"]["items"]
+            return {
+                argument: schema[keyword]
+                for keyword, argument in _CONSTRAINT_ARGUMENTS.items()
+                if keyword in schema
+            }
+    raise KeyError(f"operation {operation_id!r} has no parameter {name!r}")
+
+
+@cache
+def unique_item_fields(schema_name: str) -> tuple[str, ...]:
+    """The array fields of a schema whose items must differ (`uniqueItems`)."""
+    properties = load_contract()["components"]["schemas"][schema_name]["properties"]
+    return tuple(name for name, field in properties.items() if field.get("uniqueItems"))
 
 
 def default(operation_id: str, name: str) -> Any:

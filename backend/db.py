@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 import time
 import weakref
@@ -26,7 +27,7 @@ from psycopg.adapt import AdaptersMap
 from psycopg.rows import dict_row
 from psycopg.types.datetime import TimestamptzLoader
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
-from sqlalchemy import Boolean, Date, DateTime
+from sqlalchemy import JSON, Boolean, Date, DateTime
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, Dialect, make_url
@@ -255,10 +256,14 @@ class PostgresDatabase(Database):
 def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
     """Column name -> decoder of SQLite's storage form, for every column of the tables."""
     decoders: dict[str, Callable[[Any], Any]] = {}
+    dialect = SQLiteDialect_pysqlite()
     for table in SQLModel.metadata.tables.values():
         for column in table.columns:
-            column_type = getattr(column.type, "impl", column.type)
-            if isinstance(column_type, DateTime):
+            sqlite_type = column.type.dialect_impl(dialect)
+            column_type = getattr(sqlite_type, "impl", sqlite_type)
+            if isinstance(column_type, JSON):
+                decoders[column.name] = _decode_json
+            elif isinstance(column_type, DateTime):
                 decoders[column.name] = _decode_timestamp
             elif isinstance(column_type, Date):
                 decoders[column.name] = _decode_date
@@ -279,11 +284,17 @@ def _decode_boolean(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
+def _decode_json(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
 def _encode_sqlite(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, list):
+        return json.dumps(value)
     return value
 
 

@@ -60,12 +60,22 @@ async def _check_json_types(request: Request, model: type[BaseModel]) -> None:
     validating the raw JSON in strict mode accepts exactly what the contract's types say.
     """
     try:
-        model.model_validate_json(await request.body(), strict=True)
+        body = model.model_validate_json(await request.body(), strict=True)
     except ValidationError as error:
         issues = error.errors(include_url=False)
         raise RequestValidationError(
             [{**issue, "loc": ("body", *issue["loc"])} for issue in issues]
         ) from None
+    # JSON Schema's uniqueItems, which Pydantic models do not express.
+    values = body.model_dump()
+    for name in contract.unique_item_fields(model.__name__):
+        items = values.get(name) or []
+        repeated = sorted({item for item in items if items.count(item) > 1})
+        if repeated:
+            message = f"{', '.join(map(repr, repeated))} named more than once: items are a set"
+            raise RequestValidationError(
+                [{"loc": ("body", name), "msg": message, "type": "unique_items"}]
+            )
 
 
 # The checks ask for the path's parameters so that they run only once those are valid: a

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Final
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     false,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -46,6 +53,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 TaskId = BigInteger().with_variant(Integer(), "sqlite")
 # Titles sort by code point on both databases ("C" collation = SQLite's BINARY on UTF-8).
 TitleType = String(200).with_variant(String(200, collation="C"), "postgresql")
+# A task's tags, sorted: an array on PostgreSQL, a JSON array (text) on SQLite.
+TagsType = ARRAY(String(32)).with_variant(JSON(), "sqlite")
+# Priority ranks: descending order is high first, so the priority sort is one index range
+# read backwards, like the newest-first sort.
+PRIORITY_RANKS: Final = {"high": 3, "medium": 2, "low": 1}
+
+# The search indexes differ by database: a pg_trgm GIN index on PostgreSQL, an FTS5 trigram
+# table (and its shadow tables) on SQLite. The migrations create them; they are not tables
+# of the models, so comparisons of the models with a database leave them out.
+SEARCH_INDEX = "ix_tasks_search"
+SEARCH_TABLE = "task_search"
+
+
+def is_search_index(name: str | None) -> bool:
+    """Whether a reflected table or index is the per-database search index."""
+    return name is not None and (name == SEARCH_INDEX or name.startswith(SEARCH_TABLE))
 
 
 class TaskRecord(SQLModel, table=True):
@@ -56,6 +79,8 @@ class TaskRecord(SQLModel, table=True):
         Index("ix_tasks_owner_created", "user_id", "created_at", "id"),
         Index("ix_tasks_owner_title", "user_id", "title", "id"),
         Index("ix_tasks_owner_due_date", "user_id", "due_date", "id"),
+        Index("ix_tasks_owner_priority", "user_id", "priority", "created_at", "id"),
+        CheckConstraint("priority IN (1, 2, 3)", name="ck_tasks_priority"),
         # Never reuse the id of a deleted task (PostgreSQL's identity never does either).
         {"sqlite_autoincrement": True},
     )
@@ -70,3 +95,28 @@ class TaskRecord(SQLModel, table=True):
     due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    priority: int = Field(
+        default=2, sa_column=Column(SmallInteger, nullable=False, server_default=text("2"))
+    )
+    tags: list[str] = Field(default_factory=list, sa_column=Column(TagsType, nullable=False))
+    # Title and description after the search's case folding (backend/search.py): searches
+    # compare these, so that case is ignored the same way on both databases.
+    title_folded: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default=text("''"))
+    )
+    description_folded: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default=text("''"))
+    )
+
+
+class TaskTagRecord(SQLModel, table=True):
+    """One row of `task_tag` per tag of a task, kept by triggers from `tasks.tags`."""
+
+    __tablename__ = "task_tag"
+    __table_args__ = (Index("ix_task_tag_owner_tag", "user_id", "tag", "task_id"),)
+
+    task_id: int = Field(
+        sa_column=Column(TaskId, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(sa_column=Column(String(32), primary_key=True))
+    user_id: str = Field(sa_column=Column(String(128), nullable=False))

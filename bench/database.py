@@ -15,6 +15,8 @@ from typing import Literal
 
 import psycopg
 
+from backend.search import fold
+
 DatabaseKind = Literal["sqlite", "postgres"]
 
 # The storage contract (the API creates the same table with its Alembic migrations).
@@ -50,7 +52,15 @@ SQLITE_SCHEMA = (
     """,
     *POSTGRES_SCHEMA[1:],
 )
-COLUMNS = "user_id, title, description, completed, due_date, created_at, updated_at"
+COLUMNS = (
+    "user_id, title, description, completed, due_date, created_at, updated_at, "
+    "priority, tags, title_folded, description_folded"
+)
+# Filters the scaling runs measure: a word in 1% of the titles, a word in one title in
+# 100,000 (10 tasks at 1,000,000), a tag on 1% of the tasks.
+COMMON_WORD = "kumquat"
+RARE_WORD = "zyzzyva"
+COMMON_TAG = "pct"
 # Seeded tasks are one second apart from here on, so every order is deterministic.
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 FIRST_DUE_DATE = date(2024, 1, 1)
@@ -141,21 +151,41 @@ TIMESTAMP_FORMATS = {"postgres": "%Y-%m-%dT%H:%M:%S.%f+00:00", "sqlite": "%Y-%m-
 def _rows(
     user_id: str, count: int, offset: int, kind: str = "postgres"
 ) -> Iterator[tuple[object, ...]]:
-    """Varied tasks: every other has a description, every third a due date, a quarter done."""
+    """Varied tasks: every other has a description, every third a due date, a quarter done,
+    priorities in turn (independent of the due date); a word in 1% of titles, another in 1
+    in 100,000, a tag on 1%."""
     timestamp_format = TIMESTAMP_FORMATS[kind]
     for number in range(offset, offset + count):
         created = (EPOCH + timedelta(seconds=number)).strftime(timestamp_format)
+        title = f"Task {number:07d} of {user_id}"
+        if number % 100 == 17:
+            title += f" {COMMON_WORD}"
+        if number % 100_000 == 4_242:
+            title += f" {RARE_WORD}"
+        description = "Seeded by bench for load measurements" if number % 2 == 0 else None
+        tagged = number % 100 == 31
         yield (
             user_id,
-            f"Task {number:07d} of {user_id}",
-            "Seeded by bench for load measurements" if number % 2 == 0 else None,
+            title,
+            description,
             number % 4 == 0,
             (FIRST_DUE_DATE + timedelta(days=number % 400)).isoformat()
             if number % 3 == 0
             else None,
             created,
             created,
+            1 + (number // 3) % 3,  # every priority among the dated tasks, too
+            TAG_FORMS[kind][tagged],
+            fold(title),
+            fold(description or ""),
         )
+
+
+# `tasks.tags` as each database takes it in text: a PostgreSQL array, SQLite's JSON.
+TAG_FORMS = {
+    "postgres": {True: "{" + COMMON_TAG + "}", False: "{}"},
+    "sqlite": {True: f'["{COMMON_TAG}"]', False: "[]"},
+}
 
 
 def _copy_text(user_id: str, count: int, offset: int) -> Iterator[bytes]:
@@ -190,7 +220,7 @@ def seed_tasks(database: Database, user_id: str, count: int, *, offset: int = 0)
         with _sqlite(database) as connection:  # one transaction: commits on exit
             before = connection.execute("SELECT coalesce(max(id), 0) FROM tasks").fetchone()
             connection.executemany(
-                f"INSERT INTO tasks ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO tasks ({COLUMNS}) VALUES ({', '.join('?' * 11)})",
                 _rows(user_id, count, offset, "sqlite"),
             )
             after = connection.execute(

@@ -239,14 +239,16 @@ def measure_operations(
 
 
 def _deep_cursor(
-    server: UvicornServer, token: str, target_depth: int, seconds: float
+    server: UvicornServer, token: str, target_depth: int, seconds: float, filters: str = ""
 ) -> tuple[str | None, int]:
     """Follow X-Next-Cursor with limit=100 pages until `target_depth` tasks or the deadline."""
     deadline = time.monotonic() + seconds
     cursor: str | None = None
     depth = 0
     while depth < target_depth and time.monotonic() < deadline:
-        query = "limit=100" + (f"&cursor={urllib.parse.quote(cursor, safe='')}" if cursor else "")
+        query = "limit=100" + filters
+        if cursor:
+            query += f"&cursor={urllib.parse.quote(cursor, safe='')}"
         status, headers, _ = http_request(
             server.base_url, "GET", f"/api/{SCALER}/tasks?{query}", token
         )
@@ -256,6 +258,55 @@ def _deep_cursor(
         cursor = next_cursor
         depth += 100
     return cursor, depth
+
+
+# First pages of filtered lists, measured at the largest scale (bench/database.py seeds the
+# word and tag frequencies).
+FILTERED_PAGES = {
+    f"q 1% ({db.COMMON_WORD})": f"&q={db.COMMON_WORD}",
+    f"q 10 tasks ({db.RARE_WORD})": f"&q={db.RARE_WORD}",
+    f"tag 1% ({db.COMMON_TAG})": f"&tag={db.COMMON_TAG}",
+    "priority=high&sort=due_date": "&priority=high&sort=due_date",
+}
+DEEP_FILTER = f"&tag={db.COMMON_TAG}"
+
+
+def _filtered_plans(
+    context: Context, server: UvicornServer, scale: int, report: DatabaseReport
+) -> list[tuple[ScalingResult, UvicornServer, Request]]:
+    plans = [
+        (
+            ScalingResult(report.kind, "api", name, tasks=scale),
+            server,
+            Request("GET", f"/api/{SCALER}/tasks?limit=20{filters}"),
+        )
+        for name, filters in FILTERED_PAGES.items()
+    ]
+    token = context.token(SCALER)
+    matches = scale // 100
+    cursor, depth = _deep_cursor(
+        server, token, matches // 2, context.options.deep_walk_seconds, DEEP_FILTER
+    )
+    deep = ScalingResult(report.kind, "api", "deep page, tag 1%", tasks=scale, depth=depth)
+    if cursor:
+        path = (
+            f"/api/{SCALER}/tasks?limit=20{DEEP_FILTER}"
+            f"&cursor={urllib.parse.quote(cursor, safe='')}"
+        )
+        plans.append((deep, server, Request("GET", path)))
+    else:
+        deep.note = "no X-Next-Cursor on the first page"
+        report.scaling.append(deep)
+    return plans
+
+
+def _drain(server: UvicornServer, token: str, request: Request) -> None:
+    """Wait out the requests wrk left queued in the server when it stopped.
+
+    One worker answers in order: a request sent now is answered after the backlog, so a slow
+    page's leftovers never count against the next measurement.
+    """
+    http_request(server.base_url, request.method, request.path, token)
 
 
 def measure_scaling(
@@ -292,6 +343,8 @@ def measure_scaling(
             else:
                 deep.note = "no X-Next-Cursor on the first page"
                 report.scaling.append(deep)
+        if "api" in servers and scale == max(x for x in SCALES if x <= options.max_scale):
+            plans.extend(_filtered_plans(context, servers["api"], scale, report))
         if "raw" in servers:
             plans.append(
                 (
@@ -302,6 +355,7 @@ def measure_scaling(
             )
         for result, server, request in plans:
             run_wrk(context.wrk, server.base_url, token, request, options.warmup)
+            _drain(server, token, request)
             report.scaling.append(result)
         for round_number in range(1, options.rounds + 1):
             for result, server, request in plans:
@@ -309,10 +363,11 @@ def measure_scaling(
                 measurement = run_wrk(
                     context.wrk, server.base_url, token, request, options.duration
                 )
+                _drain(server, token, request)
                 result.runs.append(measurement)
                 print(
                     f"[{report.kind} {scale:>9,} round {round_number}/{options.rounds}] "
-                    f"{result.target:>4} {result.operation:<10} {_describe(measurement)}"
+                    f"{result.target:>4} {result.operation:<28} {_describe(measurement)}"
                 )
 
 

@@ -203,12 +203,51 @@ def scaling_table(report: DatabaseReport) -> list[str]:
                     result.target,
                     f"{result.tasks:,}",
                     result.operation,
-                    f"{result.depth:,}" if result.operation == "deep page" else "0",
+                    f"{result.depth:,}" if result.operation.startswith("deep page") else "0",
                     *_figures(result),
                     ratio,
                     _failures(result),
                 ]
             )
+        )
+    return lines
+
+
+FILTERED_TARGET = 3.0  # a filtered page's p50 within 3x the unfiltered first page at 1,000
+
+
+def filtered_target_lines(report: DatabaseReport) -> list[str]:
+    """Each filtered page against the target: its p50 within 3x the 1k unfiltered first page."""
+    base = next(
+        (
+            result
+            for result in report.scaling
+            if result.target == "api" and result.tasks == 1_000 and result.operation == "first page"
+        ),
+        None,
+    )
+    filtered = [
+        result
+        for result in report.scaling
+        if result.target == "api" and result.operation not in ("first page", "deep page")
+    ]
+    if base is None or not base.runs or not filtered:
+        return []
+    lines = [
+        f"Target: p50 of each filtered page within {FILTERED_TARGET:.0f}x the unfiltered first "
+        f"page at 1,000 tasks ({base.p50_ms:.2f} ms, same run): at most "
+        f"{FILTERED_TARGET * base.p50_ms:.2f} ms.",
+        "",
+    ]
+    for result in filtered:
+        if not result.runs:
+            lines.append(f"- {result.operation} at {result.tasks:,}: not measured ({result.note})")
+            continue
+        ratio = result.p50_ms / base.p50_ms
+        verdict = "met" if ratio <= FILTERED_TARGET else "**missed**"
+        lines.append(
+            f"- {result.operation} at {result.tasks:,}: p50 {result.p50_ms:.2f} ms = "
+            f"{ratio:.2f}x: {verdict}"
         )
     return lines
 
@@ -259,6 +298,9 @@ def render(
                 "",
                 *scaling_table(report),
             ]
+            target = filtered_target_lines(report)
+            if target:
+                lines += ["", f"### {report.kind}: filtered lists", "", *target]
     if codegen:
         lines += [
             "",
@@ -279,7 +321,7 @@ def console_summary(reports: list[DatabaseReport], codegen: list[CodegenTiming])
         parts += ["", f"## {report.kind}", "", load_line(report), "", *operations_table(report)]
         parts += ["", *ratio_lines(report)]
         if report.scaling:
-            parts += ["", *scaling_table(report)]
+            parts += ["", *scaling_table(report), "", *filtered_target_lines(report)]
     for timing in codegen:
         seconds = f"{timing.median_seconds:.2f} s" if timing.median_seconds is not None else "-"
         parts.append(f"codegen `{timing.command}`: {seconds} {timing.note}")

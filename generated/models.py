@@ -11,16 +11,82 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
-class Task(BaseModel):
+class Tag(RootModel[str]):
+    root: Annotated[str, Field(max_length=32, min_length=1, pattern="^[a-z0-9][a-z0-9_-]*$")]
+
+
+class TaskPriority(StrEnum):
     """
-    A task as stored, owned by one user.
+    How urgent a task is.
+
+    - `high`: Do it first.
+    - `medium`: The priority of a task created without one.
+    - `low`: Do it when there is time.
+    """
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class TaskStatusFilter(StrEnum):
+    """
+    Which tasks a list returns, by completion.
+
+    - `all`: Every task.
+    - `pending`: Tasks not completed.
+    - `completed`: Completed tasks.
+    """
+
+    ALL = "all"
+    PENDING = "pending"
+    COMPLETED = "completed"
+
+
+class TaskSort(StrEnum):
+    """
+    The order of a list. Every order is total: ties are broken by `id`.
+
+    - `created`: Newest first: `created_at` descending, then `id` descending.
+    - `title`: `title` ascending by Unicode code point, then `id` ascending.
+    - `due_date`: `due_date` ascending with tasks without a due day last, then `id` ascending.
+    - `priority`: `high` first, then `medium`, then `low`; within a priority newest first (`created_at` descending, then `id` descending).
+    """
+
+    CREATED = "created"
+    TITLE = "title"
+    DUE_DATE = "due_date"
+    PRIORITY = "priority"
+
+
+class ValidationIssue(BaseModel):
+    """
+    One invalid part of a request.
     """
 
     model_config = ConfigDict(
         extra="forbid",
+    )
+    location: str
+    """
+    Where the problem is: `body`, `query`, `path` or `header`, then the field path, dot-separated (e.g. `body.title`).
+    """
+    message: str
+    """
+    What is wrong with it.
+    """
+
+
+class Task(BaseModel):
+    """
+    A task as stored, owned by one user. Clients must ignore fields they do not know: later minor versions of this contract add fields to tasks.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
     )
     id: Annotated[int, Field(ge=1)]
     """
@@ -46,6 +112,14 @@ class Task(BaseModel):
     """
     Calendar day the task is due (ISO 8601 `YYYY-MM-DD`); `null` when it has none.
     """
+    priority: TaskPriority
+    """
+    How urgent the task is.
+    """
+    tags: Annotated[list[Tag], Field(max_length=10)]
+    """
+    The task's tags, sorted by code point; `[]` when it has none.
+    """
     created_at: AwareDatetime
     """
     When the task was created (UTC, RFC 3339).
@@ -59,6 +133,8 @@ class Task(BaseModel):
 class TaskCreate(BaseModel):
     """
     The body of a create request. Only these fields may be sent: the id, the owner and the timestamps are set by the server, and a body that names them is rejected (422). Text never contains U+0000 (NUL): PostgreSQL cannot store it, so it is rejected (422) on every database alike.
+
+    Tags are labels the same on every database and in every client: 1 to 32 characters of `a-z`, `0-9`, `-` and `_`, starting with a letter or a digit; at most 10 per task, each once (a tag named twice is rejected, 422). The task stores them as a set, sorted.
     """
 
     model_config = ConfigDict(
@@ -78,11 +154,19 @@ class TaskCreate(BaseModel):
     """
     Calendar day the task is due.
     """
+    priority: TaskPriority = TaskPriority.MEDIUM
+    """
+    How urgent the task is; `medium` when absent.
+    """
+    tags: Annotated[list[Tag] | MISSING, Field(max_length=10)] = MISSING
+    """
+    The task's tags; none when absent.
+    """
 
 
 class TaskUpdate(BaseModel):
     """
-    The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate.
+    The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. `tags` replaces the task's whole set of tags (`[]` removes them all), with the rules of TaskCreate. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate.
     """
 
     model_config = ConfigDict(
@@ -108,51 +192,13 @@ class TaskUpdate(BaseModel):
     """
     New completion state.
     """
-
-
-class TaskStatusFilter(StrEnum):
+    priority: TaskPriority | MISSING = MISSING
     """
-    Which tasks a list returns, by completion.
-
-    - `all`: Every task.
-    - `pending`: Tasks not completed.
-    - `completed`: Completed tasks.
+    New priority (never `null`).
     """
-
-    ALL = "all"
-    PENDING = "pending"
-    COMPLETED = "completed"
-
-
-class TaskSort(StrEnum):
+    tags: Annotated[list[Tag] | MISSING, Field(max_length=10)] = MISSING
     """
-    The order of a list. Every order is total: ties are broken by `id`.
-
-    - `created`: Newest first: `created_at` descending, then `id` descending.
-    - `title`: `title` ascending by Unicode code point, then `id` ascending.
-    - `due_date`: `due_date` ascending with tasks without a due day last, then `id` ascending.
-    """
-
-    CREATED = "created"
-    TITLE = "title"
-    DUE_DATE = "due_date"
-
-
-class ValidationIssue(BaseModel):
-    """
-    One invalid part of a request.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    location: str
-    """
-    Where the problem is: `body`, `query`, `path` or `header`, then the field path, dot-separated (e.g. `body.title`).
-    """
-    message: str
-    """
-    What is wrong with it.
+    The new set of tags, replacing the old one; `[]` removes them all.
     """
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 
 from backend.db import set_sqlite_pragmas, sync_url
-from backend.models import SQLModel
+from backend.models import SQLModel, is_search_index
 from backend.settings import DEFAULT_DATABASE_URL
 
 config = context.config
@@ -30,6 +30,13 @@ POSTGRES_MIGRATION_LOCK = 7_146_550_001
 def database_url() -> str:
     url = config.attributes.get("database_url") or os.environ.get("DATABASE_URL")
     return str(url or DEFAULT_DATABASE_URL)
+
+
+def include_object(
+    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """Autogenerate leaves the per-database search index (GIN or FTS5) to the migrations."""
+    return not (type_ in ("table", "index") and is_search_index(name))
 
 
 def run_offline() -> None:
@@ -67,6 +74,7 @@ def run_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=url.get_backend_name() == "sqlite",
+            include_object=include_object,
         )
         with context.begin_transaction():
             if url.get_backend_name() == "postgresql":

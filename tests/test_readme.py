@@ -57,6 +57,10 @@ def test_the_readme_curl_session_works(server: LiveServer) -> None:
     output = result.stdout
     assert '"title":"Buy milk"' in output
     assert '"description":"2 litres"' in output
+    assert '"priority":"high"' in output
+    assert '"tags":["shop","weekly"]' in output
+    # Both lists hold the task: the filtered one too (search ignoring case, tag, dates).
+    assert output.count('[{"id":1,') == 2, output
     assert '"completed":true' in output
     assert '"status":4' not in output, output
     assert output.rstrip().endswith("204")

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BeforeValidator, Field
 
 from backend import contract
 from backend.dependencies import Owner, Store, StrictTaskCreate, StrictTaskUpdate, TaskId
 from backend.errors import InvalidRequest
+from backend.filters import TaskFilters
 from backend.pagination import decode_cursor
-from generated.models import Task, TaskCreate, TaskSort, TaskStatusFilter, TaskUpdate
+from generated.models import (
+    Task,
+    TaskCreate,
+    TaskPriority,
+    TaskSort,
+    TaskStatusFilter,
+    TaskUpdate,
+)
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
 
@@ -25,6 +36,32 @@ StatusFilter = Annotated[
 SortOrder = Annotated[
     TaskSort, Query(description=contract.parameter("listTasks", "sort")["description"])
 ]
+PriorityFilter = Annotated[
+    TaskPriority | None,
+    Query(description=contract.parameter("listTasks", "priority")["description"]),
+]
+TagFilter = Annotated[
+    list[Annotated[str, Field(**contract.items("listTasks", "tag"))]] | None,
+    Query(**contract.parameter("listTasks", "tag")),
+]
+
+
+def calendar_day(value: object) -> object:
+    """A query's `string(date)` is `YYYY-MM-DD` only (no timestamps, no date-times)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a calendar day, YYYY-MM-DD")
+    return value
+
+
+DueFrom = Annotated[
+    date | None,
+    BeforeValidator(calendar_day),
+    Query(**contract.parameter("listTasks", "due_from")),
+]
+DueTo = Annotated[
+    date | None, BeforeValidator(calendar_day), Query(**contract.parameter("listTasks", "due_to"))
+]
+Keywords = Annotated[str | None, Query(**contract.parameter("listTasks", "q"))]
 
 
 @router.get("", response_model=list[Task], operation_id="listTasks")
@@ -36,10 +73,20 @@ async def list_tasks(
     sort: SortOrder = DEFAULT_SORT,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorText = None,
+    priority: PriorityFilter = None,
+    tag: TagFilter = None,
+    due_from: DueFrom = None,
+    due_to: DueTo = None,
+    q: Keywords = None,
 ) -> list[Task]:
     """One page of the owner's tasks; X-Next-Cursor names the next page when there is one."""
-    after = decode_cursor(cursor, sort, status) if cursor is not None else None
-    page = await store.list_tasks(owner, status, sort, limit, after)
+    if due_from is not None and due_to is not None and due_from > due_to:
+        raise InvalidRequest("query.due_to", f"due_to ({due_to}) is before due_from ({due_from})")
+    filters = TaskFilters.of(status, priority, tag, due_from, due_to, q)
+    after = None
+    if cursor is not None:
+        after = decode_cursor(cursor, sort, status, filters.digest())
+    page = await store.list_tasks(owner, filters, sort, limit, after)
     if page.next_cursor is not None:
         response.headers["X-Next-Cursor"] = page.next_cursor.encode()
     return page.tasks

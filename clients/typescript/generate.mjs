@@ -37,7 +37,11 @@ function inlineResponseHeaders(document) {
 
 async function render() {
   const document = inlineResponseHeaders(JSON.parse(readFileSync(documentPath, "utf8")));
-  const ast = await openapiTS(document, { alphabetize: false });
+  // openapi-typescript types a property that has a `default` as always present. That holds
+  // for what the server sends, but not for what a client sends: with it, TaskCreate's new
+  // optional `priority` (default `medium`) would become required, and a front end that
+  // compiled against 1.0.0 would stop compiling once regenerated. Optional stays optional.
+  const ast = await openapiTS(document, { alphabetize: false, defaultNonNullable: false });
   return NOTICE + astToString(ast);
 }
 

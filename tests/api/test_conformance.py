@@ -32,8 +32,13 @@ from backend.routes.tasks import (
     DEFAULT_SORT,
     DEFAULT_STATUS,
     CursorText,
+    DueFrom,
+    DueTo,
+    Keywords,
+    PriorityFilter,
     SortOrder,
     StatusFilter,
+    TagFilter,
 )
 from backend.settings import Settings
 from generated.models import Task, TaskCreate
@@ -468,6 +473,11 @@ def test_drift_renamed_query_parameter(contract: dict[str, Any]) -> None:
         sort: SortOrder = DEFAULT_SORT,
         size: Annotated[int, Query(ge=1, le=100)] = DEFAULT_LIMIT,
         cursor: CursorText = None,
+        priority: PriorityFilter = None,
+        tag: TagFilter = None,
+        due_from: DueFrom = None,
+        due_to: DueTo = None,
+        q: Keywords = None,
     ) -> list[Task]:
         return page_of_tasks()
 
@@ -487,6 +497,11 @@ def test_drift_changed_constraint(contract: dict[str, Any]) -> None:
         sort: SortOrder = DEFAULT_SORT,
         limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
         cursor: CursorText = None,
+        priority: PriorityFilter = None,
+        tag: TagFilter = None,
+        due_from: DueFrom = None,
+        due_to: DueTo = None,
+        q: Keywords = None,
     ) -> list[Task]:
         return page_of_tasks()
 
@@ -503,6 +518,11 @@ def test_drift_changed_default_type_and_required_ness(contract: dict[str, Any]) 
         status: Annotated[str, Query()] = "everything",
         sort: SortOrder = DEFAULT_SORT,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
+        priority: PriorityFilter = None,
+        tag: TagFilter = None,
+        due_from: DueFrom = None,
+        due_to: DueTo = None,
+        q: Keywords = None,
     ) -> list[Task]:
         return page_of_tasks()
 
@@ -519,12 +539,14 @@ def test_drift_changed_default_type_and_required_ness(contract: dict[str, Any]) 
 def test_drift_different_response_model(contract: dict[str, Any]) -> None:
     problems = drifted_problems(contract, {"getTask": {"response_model": TaskCreate}})
     assert problems == [
+        "getTask: response body: additionalProperties is false, contract says true",
         *(
             f"getTask: response body: property '{name}' is missing (the contract declares it)"
             for name in ("completed", "created_at", "id", "updated_at", "user_id")
         ),
         'getTask: response body: required is ["title"], contract says ["completed", '
-        '"created_at", "description", "due_date", "id", "title", "updated_at", "user_id"]',
+        '"created_at", "description", "due_date", "id", "priority", "tags", "title", '
+        '"updated_at", "user_id"]',
     ]
 
 

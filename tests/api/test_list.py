@@ -148,7 +148,7 @@ async def test_pages_neither_repeat_nor_skip_under_concurrent_changes(
         ({"limit": "101"}, "query.limit"),
         ({"limit": "ten"}, "query.limit"),
         ({"status": "done"}, "query.status"),
-        ({"sort": "priority"}, "query.sort"),
+        ({"sort": "urgency"}, "query.sort"),
         ({"cursor": "not-a-cursor"}, "query.cursor"),
         ({"cursor": "x" * 513}, "query.cursor"),
     ],

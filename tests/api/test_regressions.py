@@ -13,7 +13,7 @@ import sqlalchemy
 
 from backend.auth import mint_token
 from backend.main import create_app
-from backend.schema import upgrade_to_head
+from backend.schema import head_revision, upgrade_to_head
 from backend.settings import Settings
 from tests.conftest import SECRET, make_task, token_for
 
@@ -42,7 +42,7 @@ def test_workers_migrating_one_sqlite_file_at_once_all_succeed(tmp_path: Path) -
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
         versions = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
-        assert [row[0] for row in versions] == ["0001"]
+        assert [row[0] for row in versions] == [head_revision()]
         assert connection.execute(sqlalchemy.text("SELECT count(*) FROM tasks")).scalar() == 0
     engine.dispose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -10,45 +11,65 @@ from alembic.migration import MigrationContext
 
 import codegen
 from backend.db import sync_url
-from backend.models import SQLModel
+from backend.models import SQLModel, is_search_index
 
 SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "schema.md"
+TABLES = ("tasks", "task_tag")
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-def documented() -> tuple[dict[str, bool], dict[str, list[str]]]:
-    """Columns (name -> nullable) and indexes (name -> columns) from schema.md's tables."""
-    root = codegen.read_sections(SCHEMA_SPEC.read_text(encoding="utf-8"))
-    schema = root.children[0]
-    table = schema.require_child("Table tasks").tables[0]
-    columns = {row.text("Column"): row.text("Null") == "yes" for row in table.rows}
-    index_table = schema.require_child("Indexes").tables[0]
-    indexes = {
-        row.text("Index"): [column.strip() for column in row.text("Columns").split(",")]
-        for row in index_table.rows
+def documented_columns(table: str) -> dict[str, bool]:
+    """Columns (name -> nullable) from schema.md's table of this table."""
+    schema = codegen.read_sections(SCHEMA_SPEC.read_text(encoding="utf-8")).children[0]
+    rows = schema.require_child(f"Table {table}").tables[0].rows
+    return {row.text("Column"): row.text("Null") == "yes" for row in rows}
+
+
+def documented_indexes(database: str) -> dict[tuple[str, str], list[str]]:
+    """Indexes ((table, name) -> columns) schema.md documents for this database."""
+    schema = codegen.read_sections(SCHEMA_SPEC.read_text(encoding="utf-8")).children[0]
+    rows = schema.require_child("Indexes").tables[0].rows
+    return {
+        (row.text("Table"), row.text("Index")): [
+            column.strip() for column in row.text("Columns").split(",")
+        ]
+        for row in rows
+        if row.text("Database") in ("both", DATABASE_NAMES[database])
     }
-    return columns, indexes
+
+
+def not_search_index(
+    _object: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any
+) -> bool:
+    # The search index is per database (GIN or FTS5) and lives in the migrations only.
+    return not (type_ in ("table", "index") and is_search_index(name))
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
     engine = sa.create_engine(sync_url(database_url))
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(connection, opts={"include_object": not_search_index})
         differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []
 
 
 def test_migrated_database_is_the_documented_schema(database_url: str) -> None:
-    columns, indexes = documented()
     engine = sa.create_engine(sync_url(database_url))
     inspector = sa.inspect(engine)
-    reflected = {column["name"]: column["nullable"] for column in inspector.get_columns("tasks")}
-    reflected_indexes = {
-        str(index["name"]): [str(name) for name in index["column_names"]]
-        for index in inspector.get_indexes("tasks")
-    }
-    primary_key = inspector.get_pk_constraint("tasks")["constrained_columns"]
+    indexes = documented_indexes(engine.dialect.name)
+    reflected_indexes: dict[tuple[str, str], list[str]] = {}
+    for table in TABLES:
+        reflected = {column["name"]: column["nullable"] for column in inspector.get_columns(table)}
+        assert reflected == documented_columns(table), table
+        primary_key = inspector.get_pk_constraint(table)["constrained_columns"]
+        assert primary_key == indexes.pop((table, f"{table}_pkey"))
+        reflected_indexes |= {
+            (table, str(index["name"])): [str(name) for name in index["column_names"]]
+            for index in inspector.get_indexes(table)
+        }
+    if engine.dialect.name == "sqlite":  # the FTS5 table stands for an index
+        search = [column["name"] for column in inspector.get_columns("task_search")]
+        reflected_indexes[("task_search", "task_search")] = search
     engine.dispose()
-    assert reflected == columns
-    assert primary_key == indexes.pop("tasks_pkey")
     assert reflected_indexes == indexes

@@ -253,6 +253,18 @@ CASES = [
         "unknown constraint 'maxLenght'",
     ),
     case(
+        "item-constraint-on-a-type-that-is-not-an-array",
+        *in_name_row("maxLength: 50", "items.maxLength: 50"),
+        "items.maxLength",
+        "constraint 'items.maxLength' needs an 'array of' type",
+    ),
+    case(
+        "unique-items-that-is-not-a-boolean",
+        *in_name_row("maxLength: 50", "uniqueItems: yes"),
+        "uniqueItems",
+        "uniqueItems needs true or false, got 'yes'",
+    ),
+    case(
         "constraint-without-colon",
         *in_name_row("minLength: 1;", "minLength 1;"),
         "minLength 1;",

@@ -544,6 +544,32 @@ def test_pattern_in_a_code_span_may_hold_semicolons_colons_and_escaped_pipes() -
     assert schema["maxLength"] == 9
 
 
+def test_unique_items_is_a_boolean() -> None:
+    assert probe("array of string", "uniqueItems: true")["uniqueItems"] is True
+    assert probe("array of string", "uniqueItems: false")["uniqueItems"] is False
+
+
+def test_items_prefixed_constraints_apply_to_the_items_of_an_array() -> None:
+    schema = probe(
+        "array of string",
+        "maxItems: 5; items.minLength: 1; items.pattern: `^[a-z;]+$`; items.maxLength: 32",
+    )
+    assert schema == {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "pattern": "^[a-z;]+$", "maxLength": 32},
+        "maxItems": 5,
+    }
+
+
+def test_items_prefixed_constraints_reach_the_innermost_items() -> None:
+    schema = probe("array of array of integer", "items.items.minimum: 0; items.maxItems: 2")
+    assert schema["items"] == {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0},
+        "maxItems": 2,
+    }
+
+
 def test_constraints_apply_to_a_nullable_type() -> None:
     assert probe("string or null", "maxLength: 1000") == {
         "type": ["string", "null"],

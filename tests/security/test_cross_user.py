@@ -210,7 +210,9 @@ def assert_problem(response: httpx.Response, status: int) -> None:
 @pytest.fixture
 async def victim(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
     owner = new_owner()
-    await make_task(client, owner, title="older", due_date="2031-05-01")
+    await make_task(
+        client, owner, title="older", due_date="2031-05-01", priority="high", tags=["shared"]
+    )
     task = await make_task(client, owner, title="B's private task", description="only B")
     return owner, task
 
@@ -263,3 +265,46 @@ async def test_the_owner_can_do_what_the_others_cannot(
     owner_b, task_b = victim
     response = await operation.send(client, as_user=owner_b, user_id=owner_b, task_id=task_b["id"])
     assert 200 <= response.status_code < 300, response.text
+
+
+# Values of listTasks' filters that B's "older" task matches; the paging and order
+# parameters do not select tasks. A filter added to the contract must be added here.
+FILTER_VALUES: dict[str, Any] = {
+    "status": "pending",
+    "priority": "high",
+    "tag": ["shared"],
+    "due_from": "2031-05-01",
+    "due_to": "2031-05-01",
+    "q": "OLDER",
+}
+NOT_FILTERS = {"limit", "cursor", "sort"}
+
+
+def list_query_parameters() -> set[str]:
+    operation = next(op for op in MATRIX if op.operation_id == "listTasks")
+    declared = load_contract()["paths"][operation.path]["get"]["parameters"]
+    return {parameter["name"] for parameter in declared if parameter["in"] == "query"}
+
+
+def test_every_filter_of_the_list_is_in_the_filter_matrix() -> None:
+    assert list_query_parameters() == set(FILTER_VALUES) | NOT_FILTERS
+
+
+@pytest.mark.parametrize("name", sorted(FILTER_VALUES))
+async def test_a_filter_never_reaches_another_users_tasks(
+    client: httpx.AsyncClient, victim: tuple[str, dict[str, Any]], name: str
+) -> None:
+    """The tag table and the search index answer for the owner in the path only."""
+    owner_b, _ = victim
+    owner_a = new_owner()
+    query = {name: FILTER_VALUES[name]}
+    everything = dict(FILTER_VALUES)
+    for params in (query, everything):
+        mine = await client.get(f"/api/{owner_a}/tasks", params=params, headers=token_for(owner_a))
+        assert mine.status_code == 200, mine.text
+        assert mine.json() == []
+        # The control: the same filters find B's task for B.
+        theirs = await client.get(
+            f"/api/{owner_b}/tasks", params=params, headers=token_for(owner_b)
+        )
+        assert "older" in [task["title"] for task in theirs.json()]

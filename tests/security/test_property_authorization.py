@@ -4,6 +4,10 @@ Create and update can never set the id, the owner or the timestamps. The contrac
 (`additionalProperties: false`) makes every name outside TaskCreate/TaskUpdate a 422,
 whatever its casing or nesting; the stored task keeps the server's values.
 
+Task, the response, allows additional properties (clients ignore fields they do not know,
+so minor versions can add some); the server still sends exactly the contract's fields, never
+a storage column such as the folded text search reads.
+
 Duplicate keys: RFC 8259 leaves them undefined. The server takes the last occurrence,
 as JavaScript's JSON.parse does, so the front end and the server read a body alike; a
 duplicated forbidden name is still forbidden.
@@ -11,7 +15,9 @@ duplicated forbidden name is still forbidden.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +26,8 @@ import pytest
 from tests.conftest import make_task, new_owner, token_for
 
 pytestmark = pytest.mark.anyio
+
+CONTRACT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 # Generous: the database's clock and the test's clock are the same machine's.
 CLOCK_SLACK = timedelta(seconds=5)
@@ -212,3 +220,32 @@ async def test_a_duplicated_server_field_is_still_rejected(
     assert_rejected_field(response)
     assert await tasks_of(client, owner) == []
     assert await tasks_of(client, victim) == []
+
+
+def task_fields() -> set[str]:
+    contract = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
+    return set(contract["components"]["schemas"]["Task"]["properties"])
+
+
+async def test_responses_carry_exactly_the_contracts_task_fields(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = new_owner()
+    headers = token_for(owner)
+    created = await client.post(
+        f"/api/{owner}/tasks",
+        json={"title": "Été", "description": "Straße", "tags": ["a"], "priority": "low"},
+        headers=headers,
+    )
+    url = f"/api/{owner}/tasks/{created.json()['id']}"
+    responses = [
+        created,
+        await client.get(url, headers=headers),
+        await client.put(url, json={"title": "Winter"}, headers=headers),
+        await client.patch(f"{url}/complete", headers=headers),
+    ]
+    listed = await client.get(f"/api/{owner}/tasks", params={"q": "winter"}, headers=headers)
+    bodies = [response.json() for response in responses] + listed.json()
+    assert len(bodies) == 5
+    for body in bodies:
+        assert set(body) == task_fields(), body

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-import shutil
+import json
 import subprocess
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import codegen
 from contractdiff import cli
+from tests.support.tools import missing
 
 ROOT = codegen.ROOT
 
@@ -76,11 +78,48 @@ class Repository:
         git(self.root, "commit", "-q", "-m", message)
 
 
-def make_repository(root: Path) -> Repository:
-    """The project's specs/ and openapi/ under `root`, committed to a new git repository."""
-    for folder in ("specs", "openapi"):
-        shutil.copytree(ROOT / folder, root / folder)
+# The corpus edits the contract as released at this version, so that it keeps its meaning
+# while the spec moves on: the spec and openapi/ of the commit that added the release's file.
+CORPUS_VERSION = "1.0.0"
+
+
+def release_commit(version: str) -> str:
+    """The commit that released VERSION: it added openapi/releases/VERSION.json and its
+    openapi/openapi.json is that version (needs the git history)."""
+    try:
+        commits = git(
+            ROOT, "log", "--diff-filter=A", "--format=%H", "--", f"openapi/releases/{version}.json"
+        ).split()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        commits = []
+    for commit in reversed(commits):  # oldest first
+        document = json.loads(git(ROOT, "show", f"{commit}:openapi/openapi.json"))
+        if document["info"]["version"] == version:
+            return commit
+    missing(f"the git history holding release {version} is not here (a shallow clone?)")
+    raise AssertionError("unreachable")
+
+
+def make_repository(root: Path, version: str = CORPUS_VERSION) -> Repository:
+    """specs/ and openapi/ as released at `version`, committed to a new git repository."""
+    archive = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(ROOT),
+            "archive",
+            "--format=tar",
+            release_commit(version),
+            "specs",
+            "openapi",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    root.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
     git(root, "init", "-q", "-b", "main")
     repository = Repository(root)
-    repository.commit("the contract as committed")
+    repository.commit(f"the contract as released at {version}")
     return repository

@@ -11,7 +11,9 @@ export interface paths {
         };
         /**
          * List the user's tasks
-         * @description Returns one page of the user's tasks, filtered by completion and ordered as asked. The body is a JSON array of tasks. When more tasks follow, the response carries an `X-Next-Cursor` header; sending its value back as `cursor` (with the same `status` and `sort`) returns the next page. Pages are keyset-based: a page costs the same at any depth, and tasks created or deleted meanwhile never make a page repeat or skip a task that existed throughout.
+         * @description Returns one page of the user's tasks, filtered and ordered as asked. The filters (`status`, `priority`, `tag`, `due_from`, `due_to`, `q`) combine: a task is listed when it passes every filter given. The body is a JSON array of tasks. When more tasks follow, the response carries an `X-Next-Cursor` header; sending its value back as `cursor` (with the same filters and `sort`) returns the next page. Pages are keyset-based: a page costs the same at any depth, and tasks created or deleted meanwhile never make a page repeat or skip a task that existed throughout. A cursor is bound to the filters and the order it was issued for: with any other value of `status`, `priority`, `tag`, `due_from`, `due_to`, `q` or `sort` it is answered 422.
+         *
+         *     Keyword search (`q`) splits `q` at white space into words; a task matches when every word occurs, as a substring, in its title or in its description. Case is ignored the same way on every database, for every script: both the task's text and the words are compared after Unicode canonical caseless folding (full case folding of the canonical decomposition, as Python's `unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())` computes it), so `ÉTÉ` finds `été` and `STRASSE` finds `straße`. A `q` of white space alone has no words and matches every task.
          */
         get: operations["listTasks"];
         put?: never;
@@ -78,7 +80,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A task as stored, owned by one user. */
+        /** @description A task as stored, owned by one user. Clients must ignore fields they do not know: later minor versions of this contract add fields to tasks. */
         Task: {
             /**
              * Format: int64
@@ -98,6 +100,10 @@ export interface components {
              * @description Calendar day the task is due (ISO 8601 `YYYY-MM-DD`); `null` when it has none.
              */
             due_date: string | null;
+            /** @description How urgent the task is. */
+            priority: components["schemas"]["TaskPriority"];
+            /** @description The task's tags, sorted by code point; `[]` when it has none. */
+            tags: string[];
             /**
              * Format: date-time
              * @description When the task was created (UTC, RFC 3339).
@@ -108,8 +114,14 @@ export interface components {
              * @description When the task last changed (UTC, RFC 3339); equals `created_at` until the first change.
              */
             updated_at: string;
+        } & {
+            [key: string]: unknown;
         };
-        /** @description The body of a create request. Only these fields may be sent: the id, the owner and the timestamps are set by the server, and a body that names them is rejected (422). Text never contains U+0000 (NUL): PostgreSQL cannot store it, so it is rejected (422) on every database alike. */
+        /**
+         * @description The body of a create request. Only these fields may be sent: the id, the owner and the timestamps are set by the server, and a body that names them is rejected (422). Text never contains U+0000 (NUL): PostgreSQL cannot store it, so it is rejected (422) on every database alike.
+         *
+         *     Tags are labels the same on every database and in every client: 1 to 32 characters of `a-z`, `0-9`, `-` and `_`, starting with a letter or a digit; at most 10 per task, each once (a tag named twice is rejected, 422). The task stores them as a set, sorted.
+         */
         TaskCreate: {
             /** @description Short title of the task. */
             title: string;
@@ -120,8 +132,15 @@ export interface components {
              * @description Calendar day the task is due.
              */
             due_date?: string | null;
+            /**
+             * @description How urgent the task is; `medium` when absent.
+             * @default medium
+             */
+            priority?: components["schemas"]["TaskPriority"];
+            /** @description The task's tags; none when absent. */
+            tags?: string[];
         };
-        /** @description The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate. */
+        /** @description The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. `tags` replaces the task's whole set of tags (`[]` removes them all), with the rules of TaskCreate. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate. */
         TaskUpdate: {
             /** @description New title. */
             title?: string;
@@ -134,7 +153,20 @@ export interface components {
             due_date?: string | null;
             /** @description New completion state. */
             completed?: boolean;
+            /** @description New priority (never `null`). */
+            priority?: components["schemas"]["TaskPriority"];
+            /** @description The new set of tags, replacing the old one; `[]` removes them all. */
+            tags?: string[];
         };
+        /**
+         * @description How urgent a task is.
+         *
+         *     - `high`: Do it first.
+         *     - `medium`: The priority of a task created without one.
+         *     - `low`: Do it when there is time.
+         * @enum {string}
+         */
+        TaskPriority: "high" | "medium" | "low";
         /**
          * @description Which tasks a list returns, by completion.
          *
@@ -150,9 +182,10 @@ export interface components {
          *     - `created`: Newest first: `created_at` descending, then `id` descending.
          *     - `title`: `title` ascending by Unicode code point, then `id` ascending.
          *     - `due_date`: `due_date` ascending with tasks without a due day last, then `id` ascending.
+         *     - `priority`: `high` first, then `medium`, then `low`; within a priority newest first (`created_at` descending, then `id` descending).
          * @enum {string}
          */
-        TaskSort: "created" | "title" | "due_date";
+        TaskSort: "created" | "title" | "due_date" | "priority";
         /** @description An error, as RFC 9457 problem details. Every error response of this API has this body, with media type `application/problem+json`. */
         Problem: {
             /**
@@ -193,7 +226,7 @@ export interface components {
     headers: {
         /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
         "WWW-Authenticate": string;
-        /** @description Cursor of the next page: pass it back as the `cursor` query parameter, with the same `status` and `sort`. Absent on the last page. */
+        /** @description Cursor of the next page: pass it back as the `cursor` query parameter, with the same filters and `sort`. Absent on the last page. */
         "X-Next-Cursor": string;
         /** @description URL of the task this request created. */
         Location: string;
@@ -211,8 +244,18 @@ export interface operations {
                 sort?: components["schemas"]["TaskSort"];
                 /** @description Largest number of tasks in the page. */
                 limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page, unchanged (base64url characters). A cursor is opaque: one this server did not issue, or issued for another `status` or `sort`, is answered 422 even when it matches this pattern. */
+                /** @description The `X-Next-Cursor` of the previous page, unchanged (base64url characters). A cursor is opaque: one this server did not issue, or issued for other filters or another `sort`, is answered 422 even when it matches this pattern. */
                 cursor?: string;
+                /** @description Only tasks of this priority. */
+                priority?: components["schemas"]["TaskPriority"];
+                /** @description Only tasks carrying every one of these tags: repeat the parameter (`tag=home&tag=urgent`), at most 5 times. */
+                tag?: string[];
+                /** @description Only tasks due on this day or later; tasks without a due day never match a date filter. */
+                due_from?: string;
+                /** @description Only tasks due on this day or earlier; not before `due_from` (422). */
+                due_to?: string;
+                /** @description Keyword search: every word of `q` occurs in the title or the description, ignoring case (see above). */
+                q?: string;
             };
             header?: never;
             path: {
@@ -226,7 +269,7 @@ export interface operations {
             /** @description One page of tasks, possibly empty. */
             200: {
                 headers: {
-                    /** @description Cursor of the next page: pass it back as the `cursor` query parameter, with the same `status` and `sort`. Absent on the last page. */
+                    /** @description Cursor of the next page: pass it back as the `cursor` query parameter, with the same filters and `sort`. Absent on the last page. */
                     "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };

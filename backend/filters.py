@@ -1,0 +1,60 @@
+"""The filters of a task list, normalised: what the store queries and a cursor is bound to."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from backend.search import query_words
+from generated.models import TaskPriority, TaskStatusFilter
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilters:
+    """A task is listed when it passes every filter that is set."""
+
+    status: TaskStatusFilter = TaskStatusFilter.ALL
+    priority: TaskPriority | None = None
+    tags: tuple[str, ...] = ()  # sorted, each once: the task carries all of them
+    due_from: date | None = None
+    due_to: date | None = None
+    words: tuple[str, ...] = ()  # folded, sorted, each once: each occurs in title or description
+
+    @classmethod
+    def of(
+        cls,
+        status: TaskStatusFilter,
+        priority: TaskPriority | None,
+        tags: list[str] | None,
+        due_from: date | None,
+        due_to: date | None,
+        query: str | None,
+    ) -> TaskFilters:
+        return cls(
+            status=status,
+            priority=priority,
+            tags=tuple(sorted(set(tags or ()))),
+            due_from=due_from,
+            due_to=due_to,
+            words=query_words(query) if query is not None else (),
+        )
+
+    def digest(self) -> str:
+        """A short fingerprint of the filters other than `status`, which cursors carry.
+
+        Empty when none is set, so a cursor of an unfiltered list is the one 1.0 issued.
+        """
+        if self == TaskFilters(status=self.status):
+            return ""
+        fields = [
+            self.priority.value if self.priority is not None else None,
+            list(self.tags),
+            self.due_from.isoformat() if self.due_from is not None else None,
+            self.due_to.isoformat() if self.due_to is not None else None,
+            list(self.words),
+        ]
+        hashed = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).digest()
+        return base64.urlsafe_b64encode(hashed[:12]).decode()
