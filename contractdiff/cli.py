@@ -18,15 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from codegen import (
-    ROOT,
-    SEMANTIC_VERSION,
-    SPEC,
-    Contract,
-    SpecError,
-    build_contract,
-    read_spec,
-)
+from codegen import ROOT, SPEC, read_spec
 from contractdiff.changes import Change, Severity
 from contractdiff.operations import compare_documents
 from contractdiff.policy import Verdict, judge
@@ -38,6 +30,9 @@ from contractdiff.releases import (
     released_versions,
     write_release,
 )
+from speclang.builder import Contract, build_contract
+from speclang.changelog import SEMANTIC_VERSION
+from speclang.errors import SpecError
 
 
 def spec_line(contract: Contract, anchor: str) -> int | None:

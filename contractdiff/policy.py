@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from codegen import ChangelogEntry, version_key
 from contractdiff.changes import Bump, Change, Severity
+from speclang.changelog import ChangelogEntry, version_key
 
 BREAKING_PREFIX = "breaking:"
 

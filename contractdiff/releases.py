@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from codegen import OPENAPI_JSON, SEMANTIC_VERSION, render_json, version_key
+from codegen import OPENAPI_JSON, render_json
+from speclang.changelog import SEMANTIC_VERSION, version_key
 
 RELEASES = Path("openapi/releases")
 

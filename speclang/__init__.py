@@ -1,0 +1,8 @@
+"""The spec's language: Markdown in, an OpenAPI 3.1 document out (codegen.py's first stages).
+
+errors.py     SpecError: what is wrong, at which line of the spec
+markdown.py   the Markdown as a tree of heading sections holding tables, items, paragraphs
+types.py      the Type and Constraints columns -> JSON Schema
+changelog.py  the Changelog section and semantic versions
+builder.py    the section tree -> the OpenAPI document, with the spec line of each part
+"""
