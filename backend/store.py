@@ -148,18 +148,13 @@ def _filter_params(filters: TaskFilters, postgres: bool) -> dict[str, Any]:
     if filters.due_to is not None:
         params["due_to"] = filters.due_to
     for index, word in enumerate(filters.words):
-        params[f"word_{index}"] = like_pattern(word) if postgres else word
+        params[f"word_{index}"] = word
+        if postgres:
+            params[f"pattern_{index}"] = like_pattern(word)
     full_text = fts_query(filters.words)
     if full_text is not None and not postgres:
         params["full_text"] = full_text
     return params
-
-
-def _contains(folded: ColumnElement[str], index: int, postgres: bool) -> ColumnElement[bool]:
-    word: BindParameter[str] = bindparam(f"word_{index}")
-    if postgres:  # LIKE '%word%' is what the trigram GIN index serves
-        return folded.like(word, escape="\\")
-    return func.instr(folded, word) > 0
 
 
 class Plan(Enum):
@@ -168,6 +163,17 @@ class Plan(Enum):
     RANGE = "range"  # read the owner's range of the order's index, checking each filter
     WINDOW = "window"  # the same, stopping at a bound: at most WINDOW_ROWS rows of the range
     MATCHES = "matches"  # start from the tag's or the words' matches, then sort those
+
+
+def _contains(
+    folded: ColumnElement[str], index: int, postgres: bool, plan: Plan
+) -> ColumnElement[bool]:
+    if postgres and plan is not Plan.WINDOW:  # LIKE '%word%' is what the trigram index serves
+        pattern: BindParameter[str] = bindparam(f"pattern_{index}")
+        return folded.like(pattern, escape="\\")
+    # A window is read row by row, whatever a planner estimates for the trigram index.
+    word: BindParameter[str] = bindparam(f"word_{index}")
+    return func.strpos(folded, word) > 0 if postgres else func.instr(folded, word) > 0
 
 
 def _plans(shape: FilterShape, postgres: bool) -> list[Plan]:
@@ -216,8 +222,8 @@ def _listing(shape: FilterShape, postgres: bool, plan: Plan = Plan.RANGE) -> Sel
     for index in range(shape.words):
         statement = statement.where(
             or_(
-                _contains(tasks.c.title_folded, index, postgres),
-                _contains(tasks.c.description_folded, index, postgres),
+                _contains(tasks.c.title_folded, index, postgres, plan),
+                _contains(tasks.c.description_folded, index, postgres, plan),
             )
         )
     if shape.full_text and plan is Plan.MATCHES:  # elsewhere the words are checked row by row
