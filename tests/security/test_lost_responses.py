@@ -160,7 +160,10 @@ async def test_without_keys_the_same_faults_duplicate_tasks(
     owner = new_owner()
     for number in range(TASKS_PER_USER):
         created = await retrying.send(
-            "POST", f"/api/{owner}/tasks", json={"title": f"task {number}"}, headers=token_for(owner)
+            "POST",
+            f"/api/{owner}/tasks",
+            json={"title": f"task {number}"},
+            headers=token_for(owner),
         )
         assert created.status_code == 201
     stored = await stored_tasks(client, owner)
