@@ -7,7 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import problem
 
-BODY_METHODS = frozenset({"POST", "PUT"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

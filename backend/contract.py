@@ -105,3 +105,14 @@ def default(operation_id: str, name: str) -> Any:
         if declared["name"] == name:
             return declared["schema"].get("default")
     raise KeyError(f"operation {operation_id!r} has no parameter {name!r}")
+
+
+@cache
+def schema_fields(schema_name: str) -> frozenset[str]:
+    """The property names of one of the contract's schemas."""
+    return frozenset(load_contract()["components"]["schemas"][schema_name]["properties"])
+
+
+def read_only_fields() -> frozenset[str]:
+    """Fields of a task only the server sets: in `Task`, in no request body."""
+    return schema_fields("Task") - schema_fields("TaskCreate") - schema_fields("TaskUpdate")

@@ -9,7 +9,8 @@ from typing import Any, Final
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The headers a front end sends beyond the CORS-safelisted ones.
+# The headers every front end sends beyond the CORS-safelisted ones; the contract's header
+# parameters (request_headers) join them.
 REQUEST_HEADERS: Final = ("Authorization", "Content-Type")
 # How long a browser may reuse a preflight (Chromium caps it at 7200 s).
 MAX_AGE_SECONDS: Final = 600
@@ -27,6 +28,17 @@ def success_headers(contract: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def request_headers(contract: Mapping[str, Any]) -> tuple[str, ...]:
+    """The headers a front end may send: the token, the body's type, the header parameters."""
+    found: dict[str, None] = dict.fromkeys(REQUEST_HEADERS)
+    for methods in contract["paths"].values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header":
+                    found[parameter["name"]] = None
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class CorsPolicy:
     """Which origins may call the API from a browser, and what their scripts may do."""
@@ -36,6 +48,12 @@ class CorsPolicy:
     methods_for: Callable[[str], list[str]]  # the methods a request path supports
     request_headers: tuple[str, ...] = REQUEST_HEADERS
     max_age_seconds: int = MAX_AGE_SECONDS
+    # Cookies or HTTP authentication sent by the browser (`credentials: "include"`): the
+    # answer must then name the origin exactly, which it always does here.
+    allow_credentials: bool = False
+
+    def credentials_headers(self) -> list[tuple[str, str]]:
+        return [("Access-Control-Allow-Credentials", "true")] if self.allow_credentials else []
 
     def preflight_headers(self, origin: str, path: str, request: Headers) -> list[tuple[str, str]]:
         """The answer to an allowed preflight; empty when the preflight is not allowed."""
@@ -51,6 +69,7 @@ class CorsPolicy:
             ("Access-Control-Allow-Methods", ", ".join(methods)),
             ("Access-Control-Allow-Headers", ", ".join(self.request_headers)),
             ("Access-Control-Max-Age", str(self.max_age_seconds)),
+            *self.credentials_headers(),
         ]
 
 
@@ -90,6 +109,8 @@ class Cors:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["Access-Control-Allow-Origin"] = origin
+                for name, value in self.policy.credentials_headers():
+                    headers[name] = value
                 if self.policy.exposed_headers:
                     headers["Access-Control-Expose-Headers"] = ", ".join(
                         self.policy.exposed_headers

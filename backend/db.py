@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 import psycopg
@@ -94,6 +94,12 @@ def set_sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.close()
 
 
+class Transaction(Protocol):
+    """Statements that commit together, or not at all."""
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]: ...
+
+
 class Database(ABC):
     """One database: statements compiled for its dialect, run by its async driver."""
 
@@ -111,6 +117,10 @@ class Database(ABC):
     @abstractmethod
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """Run one statement as its own transaction; its RETURNING rows."""
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """Several writes as one transaction: committed when the block ends, else rolled back."""
 
     @abstractmethod
     async def ping(self) -> None:
@@ -244,6 +254,15 @@ class PostgresDatabase(Database):
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(type(error).__name__) from error
 
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        # A transaction stays on one server connection, behind a transaction pooler too.
+        try:
+            async with self._connection() as connection, connection.transaction():
+                yield _PostgresTransaction(connection)
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(type(error).__name__) from error
+
     async def ping(self) -> None:
         await self.fetch(Statement("SELECT 1 AS ok", {}), {})
 
@@ -251,6 +270,15 @@ class PostgresDatabase(Database):
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _PostgresTransaction:
+    connection: psycopg.AsyncConnection[Row]
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        cursor = await self.connection.execute(statement.sql, {**statement.defaults, **params})
+        return await cursor.fetchall() if cursor.description else []
 
 
 def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
@@ -315,6 +343,9 @@ class SqliteDatabase(Database):
         self._reader: sqlite3.Connection | None = None
         self._writer: aiosqlite.Connection | None = None
         self._opening = asyncio.Lock()
+        # One writer connection serves the whole process: while a transaction is open on
+        # it, no other write may slip into that transaction.
+        self._writing = asyncio.Lock()
         self._decoders = _sqlite_decoders()
 
     def _open_reader(self) -> sqlite3.Connection:
@@ -369,6 +400,10 @@ class SqliteDatabase(Database):
         return self._rows([column[0] for column in cursor.description], rows)
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        async with self._writing:
+            return await self._write(statement, params)
+
+    async def _write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
             writer = await self._open_writer()
             rows = list(
@@ -378,6 +413,25 @@ class SqliteDatabase(Database):
             # Locked past the busy timeout, disk I/O, file not openable: not the client's doing.
             raise DatabaseUnavailable(str(error)) from error
         return self._rows(rows[0].keys(), rows) if rows else []
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._writing:
+            try:
+                writer = await self._open_writer()
+                await writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise DatabaseUnavailable(str(error)) from error
+            try:
+                yield _SqliteTransaction(self)
+            except BaseException:
+                await writer.execute("ROLLBACK")
+                raise
+            try:
+                await writer.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                await writer.execute("ROLLBACK")
+                raise DatabaseUnavailable(str(error)) from error
 
     async def ping(self) -> None:
         await self.fetch(Statement("SELECT 1 AS ok", {}), {})
@@ -389,6 +443,14 @@ class SqliteDatabase(Database):
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteTransaction:
+    database: SqliteDatabase
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        return await self.database._write(statement, params)
 
 
 def connect(settings: Settings) -> Database:

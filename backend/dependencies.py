@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,9 +12,10 @@ from backend import contract
 from backend.auth import Claims, TokenVerifier
 from backend.errors import NotAuthenticated, NotTaskOwner
 from backend.store import OwnerId, TaskStore
-from generated.models import TaskCreate, TaskUpdate
+from generated.models import CompletionState, TaskCreate, TaskUpdate
 
 MAX_AUTHORIZATION_BYTES = 8 * 1024
+M = TypeVar("M", bound=BaseModel)
 
 
 async def get_current_user(request: Request) -> Claims:
@@ -53,7 +54,7 @@ Owner = Annotated[OwnerId, Depends(get_owner)]
 Store = Annotated[TaskStore, Depends(get_store)]
 
 
-async def _check_json_types(request: Request, model: type[BaseModel]) -> None:
+async def _check_json_types(request: Request, model: type[M]) -> M:
     """Hold the body to JSON Schema types: `0` is not a date and `1` is not `true`.
 
     FastAPI validates the decoded body in Pydantic's lax mode, which coerces such values;
@@ -64,7 +65,7 @@ async def _check_json_types(request: Request, model: type[BaseModel]) -> None:
     except ValidationError as error:
         issues = error.errors(include_url=False)
         raise RequestValidationError(
-            [{**issue, "loc": ("body", *issue["loc"])} for issue in issues]
+            [{**_named(issue, model.__name__), "loc": ("body", *issue["loc"])} for issue in issues]
         ) from None
     # JSON Schema's uniqueItems, which Pydantic models do not express.
     values = body.model_dump()
@@ -76,6 +77,24 @@ async def _check_json_types(request: Request, model: type[BaseModel]) -> None:
             raise RequestValidationError(
                 [{"loc": ("body", name), "msg": message, "type": "unique_items"}]
             )
+    return body
+
+
+def _named(issue: Any, schema_name: str) -> Any:
+    """Say of a field the body may not hold whether the server sets it or it does not exist."""
+    if issue["type"] != "extra_forbidden" or len(issue["loc"]) != 1:
+        return issue
+    name = issue["loc"][0]
+    if name in contract.read_only_fields():
+        message = f"`{name}` is read-only: the server sets it"
+        return {**issue, "type": "read_only_field", "msg": message}
+    return {**issue, "type": "unknown_field", "msg": f"no field `{name}` in {schema_name}"}
+
+
+async def check_completion_state(request: Request, _owner: Owner, task_id: TaskId) -> None:
+    """The completion route's body is optional: only one that is sent is checked."""
+    if await request.body():
+        await _check_json_types(request, CompletionState)
 
 
 # The checks ask for the path's parameters so that they run only once those are valid: a
@@ -90,3 +109,4 @@ async def check_task_update(request: Request, _owner: Owner, task_id: TaskId) ->
 
 StrictTaskCreate = Annotated[None, Depends(check_task_create)]
 StrictTaskUpdate = Annotated[None, Depends(check_task_update)]
+StrictCompletionState = Annotated[None, Depends(check_completion_state)]

@@ -18,6 +18,7 @@ from backend import contract
 from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
 from backend.auth import TokenRejected
 from backend.db import DatabaseUnavailable
+from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
 from backend.pagination import InvalidCursor
 from backend.store import TaskNotFound
 
@@ -27,6 +28,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 # RFC 3986 `pchar` and `/`, without `%`: the characters a path may carry unescaped.
 PATH_SAFE = "/!$&'()*+,;=:@-._~"
 BEARER_REALM = 'Bearer realm="todo"'
+IDEMPOTENCY_KEY_LOCATION = "header.Idempotency-Key"
 
 
 class NotAuthenticated(Exception):
@@ -84,7 +86,7 @@ def _location(loc: Sequence[str | int]) -> str:
 
 def _validation_message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "extra_forbidden":
-        return "this field cannot be set by the client"
+        return "no such field in the request body"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
 
@@ -103,6 +105,22 @@ async def to_problem(request: Request, error: Exception) -> Response:
             issue = {"location": error.location, "message": error.message}
             return problem(
                 request, 422, f"the request is invalid: {error.location}", errors=[issue]
+            )
+        case IdempotencyKeyReused():
+            issue = {
+                "location": IDEMPOTENCY_KEY_LOCATION,
+                "message": "this key was first sent with another body; "
+                "draw a new key for another request",
+            }
+            return problem(
+                request, 422, f"the request is invalid: {IDEMPOTENCY_KEY_LOCATION}", errors=[issue]
+            )
+        case IdempotencyKeyInFlight():
+            return problem(
+                request,
+                409,
+                "a request with this Idempotency-Key is still being processed; retry later",
+                headers={"Retry-After": "1"},
             )
         case InvalidCursor():
             issue = {"location": "query.cursor", "message": error.reason}
@@ -177,6 +195,8 @@ HANDLED = (
     RequestValidationError,
     InvalidRequest,
     InvalidCursor,
+    IdempotencyKeyReused,
+    IdempotencyKeyInFlight,
     NotAuthenticated,
     TokenRejected,
     NotTaskOwner,

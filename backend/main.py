@@ -13,10 +13,11 @@ from backend.access_log import AccessLog
 from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
 from backend.contract import load_contract, methods_for, query_parameter_names
-from backend.cors import Cors, CorsPolicy, success_headers
+from backend.cors import Cors, CorsPolicy, request_headers, success_headers
 from backend.db import connect
 from backend.docs_pages import install_docs_pages
 from backend.errors import install_error_handlers
+from backend.idempotency import IdempotencyKeys
 from backend.log_format import configure_logging
 from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
@@ -85,6 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.verifier = verifier
     app.state.store = TaskStore(database)
+    app.state.idempotency_keys = IdempotencyKeys(
+        database,
+        ttl_seconds=settings.idempotency_key_ttl_seconds,
+        lease_seconds=settings.idempotency_lease_seconds,
+    )
     app.include_router(tasks.router)
     app.include_router(health.router)
     install_error_handlers(app)
@@ -101,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # to report a problem.
             exposed_headers=(*success_headers(contract), "X-Request-ID"),
             methods_for=methods_for,
+            request_headers=request_headers(contract),
+            allow_credentials=settings.cors_allow_credentials,
         )
         app.add_middleware(Cors, policy=policy)
     # Added last, so it is the outermost middleware: its id and line cover every answer.

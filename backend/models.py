@@ -120,3 +120,28 @@ class TaskTagRecord(SQLModel, table=True):
     )
     tag: str = Field(sa_column=Column(String(32), primary_key=True))
     user_id: str = Field(sa_column=Column(String(128), nullable=False))
+
+
+class IdempotencyKeyRecord(SQLModel, table=True):
+    """One row of `idempotency_key`: a create request's key, and the response it got.
+
+    Holds no header and no token: the owner, the key, a digest of the body, and the 201
+    response (the task as created, and its Location) once the request has been processed.
+    """
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (Index("ix_idempotency_key_expires_at", "expires_at"),)
+
+    user_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    # The request holding the key while it is processed, and until when it may hold it.
+    claim: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    claimed_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    status: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    location: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

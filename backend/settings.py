@@ -61,10 +61,26 @@ class Settings(BaseSettings):
         description="Origins of the front ends that may call the API from a browser (JSON list).",
     )
 
+    cors_allow_credentials: bool = Field(
+        default=False,
+        description="Answer Access-Control-Allow-Credentials: true to the listed origins.",
+    )
+    idempotency_key_ttl_seconds: int = Field(
+        default=86_400,
+        ge=1,
+        description="How long the response to a create with an Idempotency-Key is remembered.",
+    )
+
     @field_validator("cors_origins")
     @classmethod
     def _origins_only(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
         for origin in origins:
+            if origin == "*":
+                raise ValueError(
+                    "CORS_ORIGINS: '*' (any origin) is not accepted: list each front end's "
+                    "origin; a browser never sends credentials (CORS_ALLOW_CREDENTIALS) to a "
+                    "wildcard, and the API answers each listed origin by name"
+                )
             parts = urlsplit(origin)
             if (
                 parts.scheme not in ("http", "https")
@@ -96,6 +112,11 @@ class Settings(BaseSettings):
                 "needed for HS256 (RFC 7518 section 3.2)"
             )
         return self
+
+    @property
+    def idempotency_lease_seconds(self) -> float:
+        """How long a create may hold its key: past every timeout its database work has."""
+        return max(30.0, 4 * self.database_timeout_seconds)
 
     @property
     def uses_sqlite(self) -> bool:

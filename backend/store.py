@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from backend.db import Database, Row, Statement
+from backend.db import Database, Row, Statement, Transaction
 from backend.filters import TaskFilters
 from backend.models import PRIORITY_RANKS, SEARCH_TABLE, TaskRecord, TaskTagRecord
 from backend.pagination import Cursor, SortKey
@@ -468,7 +468,10 @@ class TaskStore:
             raise TaskNotFound(task_id)
         return _task(rows[0])
 
-    async def create(self, owner: OwnerId, fields: TaskCreate) -> Task:
+    async def create(
+        self, owner: OwnerId, fields: TaskCreate, transaction: Transaction | None = None
+    ) -> Task:
+        """Insert the task, on its own or as one write of a larger transaction."""
         statement = self._statement(
             ("create",),
             lambda: (
@@ -487,7 +490,8 @@ class TaskStore:
         client = {"description": None, "due_date": None, "tags": [], **values}
         stored = _stored(client)
         params = {name: stored[name] for name in CREATE_COLUMNS}
-        rows = await self.database.write(statement, {**params, "owner": owner, "now": _now()})
+        writer: Transaction = transaction or self.database
+        rows = await writer.write(statement, {**params, "owner": owner, "now": _now()})
         return _task(rows[0])
 
     async def update(self, owner: OwnerId, task_id: int, changes: TaskUpdate) -> Task:
@@ -511,6 +515,26 @@ class TaskStore:
             ),
         )
         params = {"owner": owner, "task_id": task_id, "now": _now()}
+        return await self._write_one(statement, params, task_id)
+
+    async def set_completion(self, owner: OwnerId, task_id: int, completed: bool) -> Task:
+        """Set `completed`; `updated_at` moves only when the state changes (repeatable)."""
+        statement = self._statement(
+            ("set completion",),
+            lambda: (
+                update(tasks)
+                .where(_owned())
+                .values(
+                    completed=bindparam("completed"),
+                    updated_at=case(
+                        (tasks.c.completed == bindparam("completed"), tasks.c.updated_at),
+                        else_=bindparam("now"),
+                    ),
+                )
+                .returning(*COLUMNS)
+            ),
+        )
+        params = {"owner": owner, "task_id": task_id, "completed": completed, "now": _now()}
         return await self._write_one(statement, params, task_id)
 
     async def delete(self, owner: OwnerId, task_id: int) -> None:

@@ -28,6 +28,7 @@ class Request:
     first_id: int = 1
     last_id: int = 1
     id_mode: IdMode = "cycle"
+    key_template: str = ""  # an Idempotency-Key per request (`{id}` replaced), or none
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def run_wrk(wrk: str, base_url: str, token: str, request: Request, seconds: floa
         str(request.last_id),
         request.id_mode,
         str(THREADS),
+        request.key_template,
     ]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 60, check=False

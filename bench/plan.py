@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import time
 import urllib.parse
@@ -26,9 +27,9 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "bare": ("list",),  # the constant endpoint, on the list path
     "obvious": ("list", "get", "create"),
     "raw": ("list", "get", "create"),
-    "api": ("list", "get", "create", "update", "toggle", "delete"),
+    "api": ("list", "get", "create", "create+key", "update", "toggle", "delete"),
 }
-OPERATION_ORDER = ("list", "get", "create", "update", "toggle", "delete")
+OPERATION_ORDER = ("list", "get", "create", "create+key", "update", "toggle", "delete")
 
 READER = "bench-user-1"  # list and get
 UPDATER = "bench-user-2"  # update and toggle
@@ -129,6 +130,13 @@ def _request(context: Context, operation: str) -> tuple[Request, str]:
     if operation == "create":
         body = '{"title": "Bench task {id}", "description": "Created under load"}'
         return Request("POST", f"/api/{CREATOR}/tasks", body, 1, 10**9), CREATOR
+    if operation == "create+key":
+        # Every request its own key (a fresh prefix per run): each is a first request.
+        body = '{"title": "Bench task {id}", "description": "Created under load"}'
+        key = f"bench-{secrets.token_hex(8)}-{{id}}"
+        return Request(
+            "POST", f"/api/{CREATOR}/tasks", body, 1, 10**9, "unique", key_template=key
+        ), CREATOR
     if operation == "update":
         body = '{"title": "Renamed {id}"}'
         path = f"/api/{UPDATER}/tasks/{{id}}"

@@ -154,6 +154,14 @@ def ratio_lines(report: DatabaseReport) -> list[str]:
                     f"{mine.requests_per_second / theirs.requests_per_second:.2f}x req/s "
                     f"(p50 {mine.p50_ms:.2f} vs {theirs.p50_ms:.2f} ms)"
                 )
+    plain, keyed = _find(report, "api", "create"), _find(report, "api", "create+key")
+    if plain and keyed:
+        # The contract's budget: a create with an Idempotency-Key within 1.5x of one without.
+        lines.append(
+            f"- create with an Idempotency-Key / without: p50 {keyed.p50_ms:.2f} vs "
+            f"{plain.p50_ms:.2f} ms = {keyed.p50_ms / plain.p50_ms:.2f}x; "
+            f"{keyed.requests_per_second / plain.requests_per_second:.2f}x req/s"
+        )
     if bare:
         for target in ("api", "raw", "obvious"):
             listing = _find(report, target, "list")

@@ -1,8 +1,9 @@
 -- One wrk request generator for every operation, driven by arguments after `--`:
---   METHOD PATH BODY FIRST_ID LAST_ID MODE THREADS
+--   METHOD PATH BODY FIRST_ID LAST_ID MODE THREADS [KEY]
 -- PATH and BODY may contain {id}; MODE "cycle" walks FIRST_ID..LAST_ID round-robin,
 -- MODE "unique" hands every request its own id (deletes: running past LAST_ID gives 404s,
--- which are counted as failures). done() prints one JSON line that bench/load.py parses.
+-- which are counted as failures). KEY, when given, is sent as the Idempotency-Key header,
+-- {id} replaced as in the body. done() prints one JSON line that bench/load.py parses.
 
 local next_thread_index = 0
 
@@ -19,6 +20,7 @@ function init(args)
   last_id = tonumber(args[5])
   mode = args[6]
   threads = tonumber(args[7])
+  key = args[8] or ""
   sent = 0
   -- wrk.format uses this table instead of wrk.headers, so carry the -H headers over.
   headers = {}
@@ -41,6 +43,9 @@ function request()
   sent = sent + 1
   local text = tostring(id)
   local request_path = (string.gsub(path, "{id}", text))
+  if key ~= "" then
+    headers["Idempotency-Key"] = (string.gsub(key, "{id}", text))
+  end
   local request_body = nil
   if body ~= "" then
     request_body = (string.gsub(body, "{id}", text))

@@ -18,6 +18,20 @@ class Tag(RootModel[str]):
     root: Annotated[str, Field(max_length=32, min_length=1, pattern="^[a-z0-9][a-z0-9_-]*$")]
 
 
+class CompletionState(BaseModel):
+    """
+    The optional body of a completion request: the state the task must have afterwards. Sending it twice leaves the same state, so a client may repeat it safely (after a timeout, or from a second tab), where a toggle would undo itself.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    completed: bool
+    """
+    Whether the task is done after this request.
+    """
+
+
 class TaskPriority(StrEnum):
     """
     How urgent a task is.

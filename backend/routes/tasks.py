@@ -6,15 +6,24 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from pydantic import BeforeValidator, Field
 
 from backend import contract
-from backend.dependencies import Owner, Store, StrictTaskCreate, StrictTaskUpdate, TaskId
+from backend.dependencies import (
+    Owner,
+    Store,
+    StrictCompletionState,
+    StrictTaskCreate,
+    StrictTaskUpdate,
+    TaskId,
+)
 from backend.errors import InvalidRequest
 from backend.filters import TaskFilters
+from backend.idempotency import IdempotencyKeys
 from backend.pagination import decode_cursor
 from generated.models import (
+    CompletionState,
     Task,
     TaskCreate,
     TaskPriority,
@@ -62,6 +71,10 @@ DueTo = Annotated[
     date | None, BeforeValidator(calendar_day), Query(**contract.parameter("listTasks", "due_to"))
 ]
 Keywords = Annotated[str | None, Query(**contract.parameter("listTasks", "q"))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", **contract.parameter("createTask", "Idempotency-Key")),
+]
 
 
 @router.get("", response_model=list[Task], operation_id="listTasks")
@@ -94,9 +107,24 @@ async def list_tasks(
 
 @router.post("", response_model=Task, status_code=201, operation_id="createTask")
 async def create_task(
-    owner: Owner, _: StrictTaskCreate, store: Store, body: TaskCreate, response: Response
-) -> Task:
-    """Store a new, not completed task; Location names it."""
+    owner: Owner,
+    _: StrictTaskCreate,
+    store: Store,
+    body: TaskCreate,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Task | Response:
+    """Store a new, not completed task; Location names it. With a key, only once."""
+    if idempotency_key is not None:
+        keys: IdempotencyKeys = request.app.state.idempotency_keys
+        remembered = await keys.create_once(owner, idempotency_key, body, store.create)
+        return Response(
+            remembered.body,
+            status_code=remembered.status,
+            headers={"Location": remembered.location},
+            media_type="application/json",
+        )
     task = await store.create(owner, body)
     response.headers["Location"] = f"/api/{owner}/tasks/{task.id}"
     return task
@@ -126,6 +154,14 @@ async def delete_task(owner: Owner, task_id: TaskId, store: Store) -> Response:
 
 
 @router.patch("/{task_id}/complete", response_model=Task, operation_id="toggleTaskCompletion")
-async def toggle_task_completion(owner: Owner, task_id: TaskId, store: Store) -> Task:
-    """Flip completion; the response is the state this call produced."""
-    return await store.toggle_completion(owner, task_id)
+async def toggle_task_completion(
+    owner: Owner,
+    _: StrictCompletionState,
+    task_id: TaskId,
+    store: Store,
+    state: Annotated[CompletionState | None, Body()] = None,
+) -> Task:
+    """Set completion to the body's state, or flip it; the response is the state produced."""
+    if state is None:
+        return await store.toggle_completion(owner, task_id)
+    return await store.set_completion(owner, task_id, state.completed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import typing
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from pathlib import Path
@@ -252,7 +253,13 @@ def _body_problems(
     content = body.get("content", {})
     if "application/json" not in content:
         return [*problems, f"{where}: the contract does not declare it as application/json"]
-    served = _served_schema(field.field_info.annotation, "validation")
+    annotation = field.field_info.annotation
+    if not required:
+        # An optional body is `Model | None` to FastAPI: None stands for no body at all (the
+        # handlers' strict body check refuses a JSON `null`), not for a value the body may be.
+        kept = [part for part in typing.get_args(annotation) if part is not type(None)]
+        annotation = kept[0] if len(kept) == 1 else annotation
+    served = _served_schema(annotation, "validation")
     declared_schema = _normalized(content["application/json"]["schema"], contract)
     return problems + _schema_differences(where, served, declared_schema)
 

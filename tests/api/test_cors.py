@@ -90,7 +90,9 @@ async def test_every_operation_has_a_preflight_for_the_front_end(
     headers = cors_headers(response)
     assert headers["access-control-allow-origin"] == FRONT_END
     assert method in headers["access-control-allow-methods"].split(", ")
-    assert headers["access-control-allow-headers"] == "Authorization, Content-Type"
+    allowed = "Authorization, Content-Type, Idempotency-Key"
+    assert headers["access-control-allow-headers"] == allowed
+    assert "access-control-allow-credentials" not in headers  # off by default
     assert headers["access-control-max-age"] == "600"
     assert "Origin" in response.headers["vary"]
 

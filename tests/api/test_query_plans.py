@@ -3,6 +3,7 @@ names, on both databases: EXPLAIN of the server's own statements on many tasks."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
@@ -17,7 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 import codegen
-from backend.db import SQLITE_TIMESTAMP_FORMAT, Database, Row, Statement, connect, sync_url
+from backend.db import (
+    SQLITE_TIMESTAMP_FORMAT,
+    Database,
+    Row,
+    Statement,
+    Transaction,
+    connect,
+    sync_url,
+)
 from backend.filters import TaskFilters
 from backend.schema import upgrade_to_head
 from backend.search import fold
@@ -104,6 +113,9 @@ class RecordingDatabase(Database):
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         return await self.database.write(statement, params)
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        return self.database.transaction()
 
     async def ping(self) -> None:
         await self.database.ping()

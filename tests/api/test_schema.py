@@ -14,7 +14,7 @@ from backend.db import sync_url
 from backend.models import SQLModel, is_search_index
 
 SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "schema.md"
-TABLES = ("tasks", "task_tag")
+TABLES = ("tasks", "task_tag", "idempotency_key")
 DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 

@@ -127,7 +127,7 @@ def test_swagger_ui_authorize_then_try_it_out_on_list_tasks(
 def test_redoc_renders_the_operations_offline(devtools_port: int, api: LiveServer) -> None:
     with new_page(devtools_port) as page:
         page.open(f"{api.base_url}/redoc")
-        page.wait_for("document.body.innerText.includes('Toggle a task\\'s completion')")
+        page.wait_for("document.body.innerText.includes('Toggle or set a task\\'s completion')")
         assert outside_requests(page.requests()) == []
 
 

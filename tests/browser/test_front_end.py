@@ -53,10 +53,26 @@ def api(front_end: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
         yield running
 
 
-def run_page(devtools_port: int, site: str, api_url: str, owner: str) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def api_with_credentials(
+    front_end: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("cors-credentials-api")
+    with live_server(
+        f"sqlite:///{folder / 'todo.db'}",
+        SECRET,
+        folder / "server.log",
+        extra_env={"CORS_ORIGINS": json.dumps([front_end]), "CORS_ALLOW_CREDENTIALS": "true"},
+    ) as running:
+        yield running
+
+
+def run_page(
+    devtools_port: int, site: str, api_url: str, owner: str, **options: str
+) -> dict[str, Any]:
     """Open the front end's page from `site` against `api_url`; return its outcome."""
     fragment = urlencode(
-        {"api": api_url, "user": owner, "token": mint_token(owner, SECRET.encode())}
+        {"api": api_url, "user": owner, "token": mint_token(owner, SECRET.encode()), **options}
     )
     with new_page(devtools_port) as page:
         page.open(f"{site}/index.html#{fragment}")
@@ -134,3 +150,34 @@ def test_the_flow_fails_when_the_cursor_header_is_not_exposed(
     assert outcome["error"] is None
     with pytest.raises(AssertionError, match="X-Next-Cursor header is not readable"):
         check_front_end_flow(outcome)
+
+
+def test_a_front_end_with_credentials_retries_safely(
+    devtools_port: int, front_end: str, api_with_credentials: LiveServer
+) -> None:
+    """`credentials: "include"`, keyed creates sent twice, the completion set twice."""
+    owner = new_owner()
+    outcome = run_page(
+        devtools_port,
+        front_end,
+        api_with_credentials.base_url,
+        owner,
+        credentials="include",
+        keyed="1",
+    )
+    check_front_end_flow(outcome)
+    steps = {step["name"]: step for step in outcome["steps"]}
+    for title in ("a", "b", "c"):
+        assert steps[f"repeat {title}"]["body"] == steps[f"create {title}"]["body"]
+        assert steps[f"repeat {title}"]["location"] == steps[f"create {title}"]["location"]
+    assert steps["set again"]["body"]["completed"] is True
+    assert titles_stored(api_with_credentials.base_url, owner) == ["c", "b"]
+
+
+def test_credentials_without_cors_allow_credentials_are_refused_by_the_browser(
+    devtools_port: int, front_end: str, api: LiveServer
+) -> None:
+    owner = new_owner()
+    outcome = run_page(devtools_port, front_end, api.base_url, owner, credentials="include")
+    assert outcome["error"] == "TypeError: Failed to fetch"
+    assert titles_stored(api.base_url, owner) == []

@@ -53,7 +53,7 @@ def test_the_client_types_mark_the_cursor_header_optional() -> None:
 def test_the_example_module_against_a_live_server(
     compiled_client: Path, server: LiveServer
 ) -> None:
-    users = [new_owner() for _ in range(3)]
+    users = [new_owner() for _ in range(4)]
     tokens = [{"user": user, "token": mint_token(user, SECRET.encode())} for user in users]
     result = subprocess.run(
         [node_binary(), "--test", "--test-reporter=tap", str(compiled_client)],
@@ -70,7 +70,7 @@ def test_the_example_module_against_a_live_server(
     )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
-    assert "# pass 3" in report, report
+    assert "# pass 4" in report, report
     assert "# fail 0" in report, report
 
 

@@ -8,6 +8,7 @@ one than UTC, which the sessions then have, to show the API's timestamps do not 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -110,6 +111,42 @@ async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
         ledger.requests / elapsed,
         WORKERS,
     )
+
+
+async def test_idempotency_keys_hold_behind_the_pooler(
+    pgbouncer: PgBouncer, database: str, tmp_path: Path
+) -> None:
+    """Keys need no session: 10 copies of each of 5 keyed creates at once, through four
+    workers sharing five server connections, create 5 tasks; every copy is answered with
+    the first response or 409."""
+    owner = new_owner()
+    keys = [str(uuid.uuid4()) for _ in range(5)]
+    with live_server(
+        pgbouncer.url(database),
+        SECRET,
+        tmp_path / "server.log",
+        workers=WORKERS,
+        migrate=False,
+        access_log=False,
+        extra_env=POOLED_ENV,
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+
+            async def send(key: str) -> httpx.Response:
+                headers = {**token_for(owner), "Idempotency-Key": key}
+                body = {"title": f"task {key}"}
+                return await client.post(f"/api/{owner}/tasks", json=body, headers=headers)
+
+            responses = await asyncio.gather(*(send(key) for key in keys for _ in range(10)))
+            listed = await client.get(
+                f"/api/{owner}/tasks", params={"limit": 100}, headers=token_for(owner)
+            )
+        log_text = server.log_text()
+    assert {response.status_code for response in responses} <= {201, 409}
+    answered = {response.content for response in responses if response.status_code == 201}
+    assert len(answered) == len(keys)
+    assert sorted(task["title"] for task in listed.json()) == sorted(f"task {k}" for k in keys)
+    assert "Traceback" not in log_text and "unexpected error" not in log_text
 
 
 async def test_without_the_setting_the_pooler_refuses_the_apps_sessions(

@@ -23,6 +23,7 @@ GROUPS = {
     "test_hostile_input": "4. Hostile input",
     "test_concurrency": "5. Concurrency",
     "test_database_faults": "6. Database faults",
+    "test_lost_responses": "6. Database faults",
     "test_logs": "7. Logs",
 }
 ANY_DATABASE = "-"

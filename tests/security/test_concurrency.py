@@ -240,3 +240,32 @@ async def test_mixed_writes_of_many_users_never_surface_lock_contention(
 def test_the_server_runs_several_workers(server: LiveServer) -> None:
     """The premise of this module: requests are spread over separate processes."""
     assert server.log_text().count("Application startup complete") == WORKERS
+
+
+async def test_simultaneous_creates_with_one_key_create_one_task(
+    server: LiveServer, record_property: pytest.RecordProperty
+) -> None:
+    """20 copies of one keyed create at once, across the workers: one task; each copy gets
+    the remembered response or 409, never a second task."""
+    since = len(server.log_text())
+    owner = new_owner()
+    headers = {**token_for(owner), "Idempotency-Key": str(uuid.uuid4())}
+    async with client_for(server) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post(f"/api/{owner}/tasks", json={"title": "once"}, headers=headers)
+                for _ in range(20)
+            )
+        )
+        statuses = Counter(response.status_code for response in responses)
+        assert set(statuses) <= {201, 409}, statuses
+        created = {response.content for response in responses if response.status_code == 201}
+        assert len(created) == 1, created
+        stored = await list_all(client, owner)
+    assert [task["title"] for task in stored] == ["once"]
+    assert {response.json()["id"] for response in responses if response.status_code == 201} == {
+        stored[0]["id"]
+    }
+    record_property("statuses", dict(statuses))
+    logger.info("20 simultaneous keyed creates: %s", dict(statuses))
+    assert_logged_no_unexpected_error(server, since)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,8 @@ class Operation:
     takes_task_id: bool
     body: Any
     """A minimal valid JSON body, or None when the operation takes none."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """A minimal valid value of each header parameter (Idempotency-Key on createTask)."""
 
     def url(self, user_id: str, task_id: int) -> str:
         return self.path.format(user_id=user_id, task_id=task_id)
@@ -111,7 +113,7 @@ class Operation:
         return await client.request(
             self.method,
             self.url(user_id, task_id),
-            headers=token_for(as_user),
+            headers={**self.headers, **token_for(as_user)},
             json=self.body if self.body is not None else None,
         )
 
@@ -133,14 +135,58 @@ def user_operations(contract: dict[str, Any]) -> list[Operation]:
             if "requestBody" in declared:
                 content = resolve(declared["requestBody"], contract)["content"]
                 body = example(content["application/json"]["schema"], contract)
+            headers = {
+                p["name"]: str(example(p["schema"], contract))
+                for p in parameters
+                if p["in"] == "header"
+            }
             found.append(
-                Operation(declared["operationId"], method.upper(), path, "task_id" in in_path, body)
+                Operation(
+                    declared["operationId"],
+                    method.upper(),
+                    path,
+                    "task_id" in in_path,
+                    body,
+                    headers,
+                )
             )
     return found
 
 
 MATRIX = user_operations(load_contract())
 WITH_TASK_ID = [operation for operation in MATRIX if operation.takes_task_id]
+
+
+def test_header_parameters_join_the_matrix() -> None:
+    create = next(op for op in MATRIX if op.operation_id == "createTask")
+    assert set(create.headers) == {"Idempotency-Key"}
+    toggle = next(op for op in MATRIX if op.operation_id == "toggleTaskCompletion")
+    assert toggle.body == {"completed": True}
+
+
+async def test_a_key_never_answers_for_another_user(client: httpx.AsyncClient) -> None:
+    """B sending A's key, on B's path, creates B's own task; on A's path, is 403."""
+    owner_a, owner_b = new_owner(), new_owner()
+    key = {"Idempotency-Key": "shared-key"}
+    body = {"title": "A's keyed task"}
+    mine = await client.post(
+        f"/api/{owner_a}/tasks", json=body, headers={**key, **token_for(owner_a)}
+    )
+    assert mine.status_code == 201, mine.text
+    before_a = await snapshot(client, owner_a)
+    theirs = await client.post(
+        f"/api/{owner_b}/tasks", json=body, headers={**key, **token_for(owner_b)}
+    )
+    assert theirs.status_code == 201, theirs.text
+    assert theirs.json()["id"] != mine.json()["id"]
+    assert theirs.json()["user_id"] == owner_b
+    assert owner_a not in theirs.text
+    forbidden = await client.post(
+        f"/api/{owner_a}/tasks", json=body, headers={**key, **token_for(owner_b)}
+    )
+    assert_problem(forbidden, 403)
+    assert "A's keyed task" not in forbidden.text
+    assert await snapshot(client, owner_a) == before_a
 
 
 def by_id(operation: Operation) -> str:

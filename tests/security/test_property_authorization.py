@@ -169,22 +169,37 @@ async def test_query_parameters_cannot_set_server_fields(client: httpx.AsyncClie
     assert await tasks_of(client, victim) == []
 
 
-async def test_toggle_ignores_any_body(client: httpx.AsyncClient) -> None:
-    """PATCH .../complete takes no body: whatever one says is not applied."""
+@pytest.mark.parametrize("extra", SMUGGLED)
+async def test_the_completion_body_cannot_set_server_fields(
+    client: httpx.AsyncClient, extra: dict[str, Any]
+) -> None:
+    """PATCH .../complete takes CompletionState alone: a body naming anything else is 422
+    and the task does not change at all (not even its completion)."""
     owner, victim = new_owner(), new_owner()
-    task = await make_task(client, owner, title="toggle me")
+    task = await make_task(client, owner, title="complete me")
+    body = {"completed": True, **{k: (victim if v == "victim" else v) for k, v in extra.items()}}
+    response = await client.patch(
+        f"/api/{owner}/tasks/{task['id']}/complete", json=body, headers=token_for(owner)
+    )
+    assert_rejected_field(response)
+    stored = await client.get(f"/api/{owner}/tasks/{task['id']}", headers=token_for(owner))
+    assert stored.json() == task
+    assert await tasks_of(client, victim) == []
+
+
+async def test_the_completion_body_sets_only_completed(client: httpx.AsyncClient) -> None:
+    owner = new_owner()
+    task = await make_task(client, owner, title="complete me")
     response = await client.patch(
         f"/api/{owner}/tasks/{task['id']}/complete",
-        json={"id": 1, "user_id": victim, "created_at": FORGED_TIME, "completed": False},
+        json={"completed": True},
         headers=token_for(owner),
     )
     assert response.status_code == 200, response.text
-    toggled = response.json()
-    assert toggled["completed"] is True
-    assert {k: toggled[k] for k in ("id", "user_id", "created_at", "title")} == {
-        k: task[k] for k in ("id", "user_id", "created_at", "title")
-    }
-    assert await tasks_of(client, victim) == []
+    done = response.json()
+    assert done["completed"] is True
+    unchanged = ("id", "user_id", "created_at", "title", "priority", "tags", "due_date")
+    assert {k: done[k] for k in unchanged} == {k: task[k] for k in unchanged}
 
 
 async def test_duplicate_keys_take_the_last_value(client: httpx.AsyncClient) -> None:

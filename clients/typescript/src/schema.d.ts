@@ -20,6 +20,8 @@ export interface paths {
         /**
          * Create a task
          * @description Creates a task owned by the user, not completed. The response is the stored task, with its new `id`, and a `Location` header naming it.
+         *
+         *     A client that may repeat the request (after a timeout or a lost connection) sends an `Idempotency-Key` header (as in the IETF HTTP API working group's Idempotency-Key header draft): a value it draws once per task it means to create, such as a UUID, 1 to 255 printable ASCII characters without spaces. The first request with a key is processed, and its 201 response (status, body and `Location`) is remembered for the user for 24 hours (a server setting, `IDEMPOTENCY_KEY_TTL_SECONDS`). A repeat within that time, with the same key and the same body (the same fields with the same values, whatever the JSON's spacing or order), gets the remembered response and creates nothing. The same key with another body is answered 422 naming the header; a repeat that arrives while the first request is still being processed is answered 409: retry it later. Keys are the user's own: another user's key, equal or not, never answers for this one. A request that failed (4xx, 5xx) is not remembered: repeating it is processed as new. Without the header, every request creates a task.
          */
         post: operations["createTask"];
         delete?: never;
@@ -70,8 +72,10 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Toggle a task's completion
-         * @description Flips `completed` in one atomic step and bumps `updated_at`. The response is the state this call produced, even when other toggles of the same task run at the same time. No request body.
+         * Toggle or set a task's completion
+         * @description Without a body, flips `completed` in one atomic step and bumps `updated_at`. The response is the state this call produced, even when other toggles of the same task run at the same time.
+         *
+         *     With a `CompletionState` body, sets `completed` to the value sent instead: repeating the request leaves the same state, so it is safe to retry. `updated_at` moves only when the state changes. Any other body (another field, `{}`, `null`, a value that is not a boolean) is answered 422.
          */
         patch: operations["toggleTaskCompletion"];
         trace?: never;
@@ -157,6 +161,11 @@ export interface components {
             priority?: components["schemas"]["TaskPriority"];
             /** @description The new set of tags, replacing the old one; `[]` removes them all. */
             tags?: string[];
+        };
+        /** @description The optional body of a completion request: the state the task must have afterwards. Sending it twice leaves the same state, so a client may repeat it safely (after a timeout, or from a second tab), where a toggle would undo itself. */
+        CompletionState: {
+            /** @description Whether the task is done after this request. */
+            completed: boolean;
         };
         /**
          * @description How urgent a task is.
@@ -329,7 +338,10 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client chose for this one task (printable ASCII without spaces, e.g. a UUID): a repeat with the same key and body gets the first response again, creating nothing. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the user who will own the task; must be the token's `sub`. */
                 user_id: string;
@@ -343,7 +355,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task was created. */
+            /** @description The task was created, or, for a repeated Idempotency-Key, the response to its first request. */
             201: {
                 headers: {
                     /** @description URL of the task this request created. */
@@ -374,6 +386,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed; retry later. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is larger than the server accepts (64 KiB). */
             413: {
                 headers: {
@@ -392,7 +413,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body or a parameter is invalid (errors says which). */
+            /** @description The body or a parameter is invalid, or the Idempotency-Key was used with another body (errors says which). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -697,9 +718,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The completion the task must have; without a body the completion flips. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompletionState"];
+            };
+        };
         responses: {
-            /** @description The task after the toggle. */
+            /** @description The task after the toggle, or with the completion set. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -737,7 +763,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A parameter is invalid (errors says which). */
+            /** @description The body is larger than the server accepts (64 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or a parameter is invalid (errors says which). */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -76,8 +76,15 @@ export function createTasksClient(options: TasksClientOptions, userId: string) {
       } while (cursor !== undefined);
     },
 
-    async create(body: TaskCreate): Promise<Result<Task>> {
-      return settle(await client.POST("/api/{user_id}/tasks", { params: { path: owner }, body }));
+    /**
+     * Create a task. Pass the same `idempotencyKey` (drawn once per task, e.g.
+     * `crypto.randomUUID()`) on every retry: a repeat gets the first response, creating nothing.
+     */
+    async create(body: TaskCreate, idempotencyKey?: string): Promise<Result<Task>> {
+      const header = idempotencyKey === undefined ? {} : { "Idempotency-Key": idempotencyKey };
+      return settle(
+        await client.POST("/api/{user_id}/tasks", { params: { path: owner, header }, body }),
+      );
     },
 
     async get(taskId: number): Promise<Result<Task>> {
@@ -101,6 +108,16 @@ export function createTasksClient(options: TasksClientOptions, userId: string) {
       return settle(
         await client.PATCH("/api/{user_id}/tasks/{task_id}/complete", {
           params: { path: { ...owner, task_id: taskId } },
+        }),
+      );
+    },
+
+    /** Set the completion: safe to retry, unlike a toggle. */
+    async setCompletion(taskId: number, completed: boolean): Promise<Result<Task>> {
+      return settle(
+        await client.PATCH("/api/{user_id}/tasks/{task_id}/complete", {
+          params: { path: { ...owner, task_id: taskId } },
+          body: { completed },
         }),
       );
     },

@@ -1,6 +1,7 @@
 /**
- * The example module against a live server: full CRUD, paging by X-Next-Cursor, and a 404
- * and a 422 read as typed problem bodies. The server and the users' tokens come from the
+ * The example module against a live server: full CRUD, paging by X-Next-Cursor, a 404 and
+ * a 422 read as typed problem bodies, and the retry-safe writes (a keyed create, a set
+ * completion). The server and the users' tokens come from the
  * environment (TODO_API_URL; TODO_API_USERS, a JSON list of {user, token}), one user a test.
  */
 import assert from "node:assert/strict";
@@ -21,8 +22,8 @@ interface User {
 
 const baseUrl = process.env.TODO_API_URL;
 const users = JSON.parse(process.env.TODO_API_USERS ?? "[]") as User[];
-if (baseUrl === undefined || users.length < 3) {
-  throw new Error("set TODO_API_URL and TODO_API_USERS (three users with their tokens)");
+if (baseUrl === undefined || users.length < 4) {
+  throw new Error("set TODO_API_URL and TODO_API_USERS (four users with their tokens)");
 }
 
 function clientFor(index: number): TasksClient {
@@ -73,6 +74,20 @@ test("create, read, update, toggle and delete a task", async () => {
   assert.equal(gone.status, 404);
   assert.equal(gone.title, "Not Found");
   assert.match(gone.detail, new RegExp(`no task with id ${created.id}`));
+});
+
+test("a keyed create repeated creates once; a completion set twice stays set", async () => {
+  const tasks = clientFor(3);
+  const key = crypto.randomUUID();
+  const first = value(await tasks.create({ title: "Once" }, key));
+  const repeat = value(await tasks.create({ title: "Once" }, key));
+  assert.deepEqual(repeat, first);
+  const reused = problem(await tasks.create({ title: "Other" }, key));
+  assert.equal(reused.status, 422);
+  assert.equal(reused.errors?.[0]?.location, "header.Idempotency-Key");
+  assert.equal(value(await tasks.setCompletion(first.id, true)).completed, true);
+  assert.equal(value(await tasks.setCompletion(first.id, true)).completed, true);
+  assert.equal(value(await tasks.remove(first.id)), undefined);
 });
 
 test("pages follow X-Next-Cursor until it is absent", async () => {
