@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,14 +23,14 @@ import pytest
 from psycopg import sql
 
 from backend.schema import upgrade_to_head
-from tests.conftest import SECRET, new_owner, running_in_ci, token_for
+from tests.conftest import SECRET, new_owner, token_for
 from tests.production.workers import (
     PRODUCTION_ENV,
     assert_every_write_visible_through_every_worker,
 )
-from tests.support.live_server import live_server
+from tests.support.live_server import LiveServer, live_server
 from tests.support.load import run_mixed_load
-from tests.support.pgbouncer import PgBouncer, PgBouncerUnavailable, find_pgbouncer, run_pgbouncer
+from tests.support.pgbouncer import PgBouncer, require_pgbouncer, run_pgbouncer
 from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.postgres]
@@ -46,12 +47,7 @@ POOLED_ENV = {**PRODUCTION_ENV, "DATABASE_TRANSACTION_POOLER": "true"}
 @pytest.fixture(scope="module")
 def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
     """PgBouncer in transaction mode; without it: skip locally, fail under CI."""
-    try:
-        find_pgbouncer()
-    except PgBouncerUnavailable as error:
-        if running_in_ci():
-            pytest.fail(f"CI must run the PgBouncer tests, but: {error}")
-        pytest.skip(f"PgBouncer tests skipped: {error}")
+    require_pgbouncer()
     with run_pgbouncer(postgres_server, pool_size=SERVER_CONNECTIONS) as bouncer:
         yield bouncer
 
@@ -70,10 +66,11 @@ def database(postgres_server: PostgresServer) -> str:
     return name
 
 
-async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
+def pooled_server(
     pgbouncer: PgBouncer, database: str, tmp_path: Path
-) -> None:
-    with live_server(
+) -> AbstractContextManager[LiveServer]:
+    """The production command, four workers, with DATABASE_URL naming the pooler."""
+    return live_server(
         pgbouncer.url(database),
         SECRET,
         tmp_path / "server.log",
@@ -81,7 +78,13 @@ async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
         migrate=False,
         access_log=False,
         extra_env=POOLED_ENV,
-    ) as server:
+    )
+
+
+async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
+    pgbouncer: PgBouncer, database: str, tmp_path: Path
+) -> None:
+    with pooled_server(pgbouncer, database, tmp_path) as server:
         started = time.monotonic()
         ledger = await run_mixed_load(
             server.base_url, users=USERS, requests_per_user=REQUESTS_PER_USER, seed=2000
@@ -121,15 +124,7 @@ async def test_idempotency_keys_hold_behind_the_pooler(
     the first response or 409."""
     owner = new_owner()
     keys = [str(uuid.uuid4()) for _ in range(5)]
-    with live_server(
-        pgbouncer.url(database),
-        SECRET,
-        tmp_path / "server.log",
-        workers=WORKERS,
-        migrate=False,
-        access_log=False,
-        extra_env=POOLED_ENV,
-    ) as server:
+    with pooled_server(pgbouncer, database, tmp_path) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
 
             async def send(key: str) -> httpx.Response:

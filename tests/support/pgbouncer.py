@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 
 from tests.support.postgres import SERVER_USER, PostgresServer
+from tests.support.tools import missing
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -158,3 +159,11 @@ def run_pgbouncer(server: PostgresServer, *, pool_size: int = 20) -> Iterator[Pg
             _stop(process)
     finally:
         shutil.rmtree(owned, ignore_errors=True)
+
+
+def require_pgbouncer() -> None:
+    """PgBouncer is installed; otherwise skip with the reason, or fail under CI=true."""
+    try:
+        find_pgbouncer()
+    except PgBouncerUnavailable as error:
+        missing(f"PgBouncer tests need PgBouncer: {error}")

@@ -8,9 +8,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import running_in_ci
 from tests.support import pgbouncer as pgbouncer_support
-from tests.support.pgbouncer import PgBouncer, PgBouncerUnavailable, find_pgbouncer, run_pgbouncer
+from tests.support.pgbouncer import (
+    PgBouncer,
+    PgBouncerUnavailable,
+    find_pgbouncer,
+    require_pgbouncer,
+    run_pgbouncer,
+)
 from tests.support.postgres import SERVER_USER, PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -19,12 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def bouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
     """One server connection behind the pooler, so every client shares it."""
-    try:
-        find_pgbouncer()
-    except PgBouncerUnavailable as error:
-        if running_in_ci():
-            pytest.fail(f"CI must run the PgBouncer tests, but: {error}")
-        pytest.skip(f"PgBouncer tests skipped: {error}")
+    require_pgbouncer()
     with run_pgbouncer(postgres_server, pool_size=1) as running:
         yield running
 
