@@ -79,7 +79,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         better_auth_secret=SECRET,
         migrate_on_start=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
@@ -107,7 +107,7 @@ async def unreachable_client() -> AsyncIterator[httpx.AsyncClient]:
         database_url=f"postgresql://postgres@127.0.0.1:{port}/todo",
         better_auth_secret=SECRET,
         database_timeout_seconds=1,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     transport = httpx.ASGITransport(app=create_app(settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
