@@ -10,9 +10,7 @@ import base64
 import contextlib
 import itertools
 import json
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -25,10 +23,12 @@ from urllib.parse import urlsplit
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from tests.support.live_server import stop_process_group
 from tests.support.tools import missing
 
 START_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 30.0
+BROWSER_STOP_TIMEOUT_SECONDS = 10.0
 WINDOW = (1280, 1700)
 # Every host name resolves to nothing but 127.0.0.1: a page that reaches for the internet
 # fails at once, offline or not, and the attempt is still recorded (see Page.requests).
@@ -200,19 +200,7 @@ def chromium() -> Iterator[int]:
         try:
             yield _devtools_port(profile, process)
         finally:
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM Chromium's process group (the browser and its helpers), SIGKILL if it lingers."""
-    for stop_signal in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, stop_signal)
-        try:
-            process.wait(timeout=10)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            stop_process_group(process, BROWSER_STOP_TIMEOUT_SECONDS)
 
 
 @contextlib.contextmanager

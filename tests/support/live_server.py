@@ -61,19 +61,21 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group (uvicorn's supervisor and its workers); SIGKILL it
-    if it has not exited after STOP_TIMEOUT_SECONDS."""
+def stop_process_group(
+    process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_SECONDS
+) -> None:
+    """SIGTERM a process started in its own session together with its children (uvicorn's
+    workers, PgBouncer, Chromium's helpers); SIGKILL them if they outlive `timeout`."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        process.wait(timeout=timeout)
 
 
 def _wait_until_ready(
@@ -171,13 +173,13 @@ def live_server(
         try:
             _wait_until_ready(process, base_url, log_path, log_offset, workers, startup_timeout)
         except ServerDidNotStart:
-            _stop(process)
+            stop_process_group(process)
             # Another process may have taken the free port between the probe and the bind.
             if attempt < PORT_ATTEMPTS - 1 and "address already in use" in _tail(log_path):
                 continue
             raise
         except BaseException:
-            _stop(process)
+            stop_process_group(process)
             raise
         break
     try:
@@ -189,4 +191,4 @@ def live_server(
             process=process,
         )
     finally:
-        _stop(process)
+        stop_process_group(process)

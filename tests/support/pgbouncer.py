@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 
+from tests.support.live_server import stop_process_group
 from tests.support.postgres import SERVER_USER, PostgresServer
 from tests.support.tools import missing
 
@@ -98,19 +98,6 @@ def _directory() -> tuple[Path, Path]:
     return directory, directory
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
 def _wait_until_ready(process: subprocess.Popen[bytes], bouncer: PgBouncer) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     conninfo = f"host={bouncer.host} port={bouncer.port} user={SERVER_USER} dbname=postgres"
@@ -156,7 +143,7 @@ def run_pgbouncer(server: PostgresServer, *, pool_size: int = 20) -> Iterator[Pg
             _wait_until_ready(process, bouncer)
             yield bouncer
         finally:
-            _stop(process)
+            stop_process_group(process, STOP_TIMEOUT_SECONDS)
     finally:
         shutil.rmtree(owned, ignore_errors=True)
 
