@@ -59,6 +59,14 @@ class DatabaseUnavailable(Exception):
     """The database cannot serve right now (down, unreachable, locked past the timeout)."""
 
 
+class DatabaseConflict(Exception):
+    """A write would have repeated a unique key: the statement stored nothing."""
+
+
+def _is_unique_violation(error: sqlite3.IntegrityError) -> bool:
+    return error.sqlite_errorname in ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE")
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """SQL text in the driver's parameter style, with the defaults its compilation fixed."""
@@ -251,6 +259,8 @@ class PostgresDatabase(Database):
             async with self._connection() as connection:
                 cursor = await connection.execute(statement.sql, {**statement.defaults, **params})
                 return await cursor.fetchall() if cursor.description else []
+        except psycopg.errors.UniqueViolation as error:
+            raise DatabaseConflict(error.diag.constraint_name) from error
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(type(error).__name__) from error
 
@@ -277,7 +287,10 @@ class _PostgresTransaction:
     connection: psycopg.AsyncConnection[Row]
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        cursor = await self.connection.execute(statement.sql, {**statement.defaults, **params})
+        try:
+            cursor = await self.connection.execute(statement.sql, {**statement.defaults, **params})
+        except psycopg.errors.UniqueViolation as error:
+            raise DatabaseConflict(error.diag.constraint_name) from error
         return await cursor.fetchall() if cursor.description else []
 
 
@@ -409,6 +422,10 @@ class SqliteDatabase(Database):
             rows = list(
                 await writer.execute_fetchall(statement.sql, self._arguments(statement, params))
             )
+        except sqlite3.IntegrityError as error:
+            if _is_unique_violation(error):
+                raise DatabaseConflict(str(error)) from error
+            raise
         except sqlite3.OperationalError as error:
             # Locked past the busy timeout, disk I/O, file not openable: not the client's doing.
             raise DatabaseUnavailable(str(error)) from error
@@ -460,6 +477,10 @@ class _SqliteTransaction:
         try:
             cursor = self.connection.execute(statement.sql, arguments)
             rows = cursor.fetchall()
+        except sqlite3.IntegrityError as error:
+            if _is_unique_violation(error):
+                raise DatabaseConflict(str(error)) from error
+            raise
         except sqlite3.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
         if not rows:

@@ -1,42 +1,51 @@
-"""Idempotency-Key on create: claim a user's key, remember the response, replay it."""
+"""Idempotency-Key on create: a task and its key's row commit together; a repeat replays.
+
+A keyed create inserts the task and the key's row, holding the task as created, in one
+atomic write: on PostgreSQL one statement, on SQLite one transaction. A key that is
+already there makes the write fail whole (the primary key of `idempotency_key`), so a
+task exists exactly when its key remembers it, and no failure leaves anything to undo.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any, Final
 
 import orjson
 from sqlalchemy import (
     BindParameter,
     ClauseElement,
+    ColumnElement,
+    Text,
     and_,
     bindparam,
+    cast,
     delete,
-    null,
+    func,
+    insert,
+    literal,
     or_,
     select,
     tuple_,
-    update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
-from backend.db import Database, DatabaseUnavailable, Statement, Transaction
+from backend.db import Database, DatabaseConflict, Transaction
 from backend.models import IdempotencyKeyRecord
-from backend.store import OwnerId
+from backend.store import OwnerId, TaskStore, insert_task, new_task_parameters
 from generated.models import Task, TaskCreate
 
 keys = IdempotencyKeyRecord.__table__  # type: ignore[attr-defined]
 
 CREATED: Final = 201
-# Expired keys are deleted by one claim in PURGE_EVERY of a process, at most PURGE_BATCH.
+# Expired keys are deleted by one keyed create in PURGE_EVERY of a process, PURGE_BATCH at most.
 PURGE_EVERY: Final = 16
 PURGE_BATCH: Final = 100
-# How often a claim is tried again when the key's row vanished in between (a purge).
-CLAIM_ATTEMPTS: Final = 3
+# How often a create is tried again when the key's row was stale, or vanished, in between.
+ATTEMPTS: Final = 3
 
 
 class IdempotencyKeyReused(Exception):
@@ -62,73 +71,92 @@ def fingerprint_of(fields: TaskCreate) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+def lock_of(owner: str, key: str) -> int:
+    """The PostgreSQL advisory lock (a signed 64-bit number) a create with this key holds."""
+    digest = hashlib.sha256(f"{owner}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def location_of(owner: str, task_id: int | str) -> str:
+    return f"/api/{owner}/tasks/{task_id}"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _replayed(status: int, stored_task: str, location: str) -> Remembered:
+    """The remembered response, serialized as the first one was. PostgreSQL writes the
+    stored task's times in its session's time zone: they are brought back to UTC."""
+    task = Task.model_validate_json(stored_task)
+    in_utc = {name: value.astimezone(UTC) for name, value in task if isinstance(value, datetime)}
+    body = task.model_copy(update=in_utc).model_dump_json().encode()
+    return Remembered(status, body, location)
 
 
 def _this_key() -> Any:
     return and_(keys.c.user_id == bindparam("owner"), keys.c.key == bindparam("key"))
 
 
-def _claim_statement(dialect: str) -> ClauseElement:
-    """Insert the key, or take over one that expired or whose claim's lease ran out."""
-    module: Any = postgresql if dialect == "postgresql" else sqlite
+def _stale() -> Any:
+    """Expired, or claimed by an earlier server build with a lease that ran out."""
     now: BindParameter[datetime] = bindparam("now")
-    fresh = module.insert(keys).values(
-        user_id=bindparam("owner"),
-        key=bindparam("key"),
-        fingerprint=bindparam("fingerprint"),
-        claim=bindparam("claim"),
-        claimed_until=bindparam("claimed_until"),
-        created_at=now,
-        expires_at=bindparam("expires_at"),
-    )
-    excluded = fresh.excluded
-    stale = or_(
-        keys.c.expires_at <= now, and_(keys.c.status.is_(None), keys.c.claimed_until <= now)
-    )
-    claimed: ClauseElement = fresh.on_conflict_do_update(
-        index_elements=[keys.c.user_id, keys.c.key],
-        set_={
-            "fingerprint": excluded.fingerprint,
-            "claim": excluded.claim,
-            "claimed_until": excluded.claimed_until,
-            "status": null(),
-            "response_body": null(),
-            "location": null(),
-            "created_at": excluded.created_at,
-            "expires_at": excluded.expires_at,
-        },
-        where=stale,
-    ).returning(keys.c.claim)
-    return claimed
+    return or_(keys.c.expires_at <= now, and_(keys.c.status.is_(None), keys.c.claimed_until <= now))
+
+
+def _key_row(
+    status: ColumnElement[Any], response_body: ColumnElement[Any], location: ColumnElement[Any]
+) -> dict[str, ColumnElement[Any]]:
+    """The key's row, by column: the request's key and digest, and the response given."""
+    return {
+        "user_id": bindparam("owner"),
+        "key": bindparam("key"),
+        "fingerprint": bindparam("fingerprint"),
+        "status": status,
+        "response_body": response_body,
+        "location": location,
+        "created_at": bindparam("key_created_at"),
+        "expires_at": bindparam("expires_at"),
+    }
 
 
 def _remember_statement() -> ClauseElement:
-    return (
-        update(keys)
-        .where(_this_key(), keys.c.claim == bindparam("claim"))
-        .values(
-            claim=null(),
-            claimed_until=null(),
-            status=bindparam("status"),
-            response_body=bindparam("response_body"),
-            location=bindparam("location"),
-        )
-        .returning(keys.c.key)
-    )
+    """SQLite: the key's row, with the response the task's INSERT produced."""
+    response = _key_row(bindparam("status"), bindparam("response_body"), bindparam("location"))
+    return insert(keys).values(**response)
 
 
-def _release_statement() -> ClauseElement:
-    return delete(keys).where(
-        _this_key(), keys.c.claim == bindparam("claim"), keys.c.status.is_(None)
+def _create_and_remember_statement() -> ClauseElement:
+    """PostgreSQL: the task and its key's row in one statement, under the key's lock.
+
+    The task is inserted only if this statement takes the key's transaction-scoped
+    advisory lock at once: a concurrent repeat does not take it, inserts nothing and is
+    answered 409. The key's row then holds the task as created (the RETURNING row, which
+    is the Task's JSON), and fails the statement whole if the key is already there.
+    """
+    created = insert_task(gate=func.pg_try_advisory_xact_lock(bindparam("lock"))).cte("created")
+    row = _key_row(
+        literal(CREATED),
+        cast(func.to_jsonb(created.table_valued()), Text),
+        bindparam("location_prefix") + cast(created.c.id, Text),
     )
+    response = select(*row.values()).select_from(created)
+    remembered = insert(keys).from_select(list(row), response).cte("remembered")
+    return select(*created.c).add_cte(remembered)
 
 
 def _read_statement() -> ClauseElement:
-    return select(keys.c.fingerprint, keys.c.status, keys.c.response_body, keys.c.location).where(
-        _this_key()
-    )
+    return select(
+        keys.c.fingerprint,
+        keys.c.status,
+        keys.c.response_body,
+        keys.c.location,
+        _stale().label("stale"),
+    ).where(_this_key())
+
+
+def _forget_stale_statement() -> ClauseElement:
+    return delete(keys).where(_this_key(), _stale())
 
 
 def _purge_statement() -> ClauseElement:
@@ -141,142 +169,129 @@ def _purge_statement() -> ClauseElement:
     return delete(keys).where(tuple_(keys.c.user_id, keys.c.key).in_(expired))
 
 
-CreateTask = Callable[[OwnerId, TaskCreate, Transaction], Awaitable[Task]]
+class Outcome(Enum):
+    """Why a keyed create stored nothing."""
+
+    KEY_TAKEN = "the key's row is there"
+    LOCKED = "a request with this key holds its lock"
 
 
 class IdempotencyKeys:
-    """The users' keys of one database. Nothing is held in a session or in this process:
-    the key's row is the lock, so every worker, behind any pooler, sees the same keys."""
+    """The users' keys of one database. Nothing is held in a session or in this process,
+    so every worker, behind any pooler, sees the same keys."""
 
-    def __init__(self, database: Database, *, ttl_seconds: int, lease_seconds: float) -> None:
-        self.database = database
+    def __init__(self, store: TaskStore, *, ttl_seconds: int) -> None:
+        self.store = store
+        self.database: Database = store.database
         self.ttl = timedelta(seconds=ttl_seconds)
-        self.lease = timedelta(seconds=lease_seconds)
         self.clock: Callable[[], datetime] = _now
         self.purge_every = PURGE_EVERY
-        self._claims = 0
-        dialect = database.dialect.name
-        # SQLite runs one write at a time: a repeat cannot claim while the first request's
-        # transaction is open, so the claim commits with the task, in the same transaction
-        # (two hops to the writer's thread instead of five). PostgreSQL commits the claim on
-        # its own first, so a repeat sees it and is answered 409 rather than made to wait.
-        self._claim_with_create = dialect == "sqlite"
-        self._claim = database.compile(_claim_statement(dialect))
-        self._remember = database.compile(_remember_statement())
-        self._release = database.compile(_release_statement())
-        self._read = database.compile(_read_statement())
-        self._purge = database.compile(_purge_statement())
+        self._creates = 0
+        self._postgres = self.database.dialect.name == "postgresql"
+        compile_ = self.database.compile
+        self._create_and_remember = compile_(
+            _create_and_remember_statement() if self._postgres else _remember_statement()
+        )
+        self._read = compile_(_read_statement())
+        self._forget_stale = compile_(_forget_stale_statement())
+        self._purge = compile_(_purge_statement())
 
-    async def create_once(
-        self, owner: OwnerId, key: str, fields: TaskCreate, create: CreateTask
-    ) -> Remembered:
+    async def create_once(self, owner: OwnerId, key: str, fields: TaskCreate) -> Remembered:
         """The response to the first request with this key and body: created now, or before.
 
         Raises IdempotencyKeyReused for another body, IdempotencyKeyInFlight while the first
         request is processed.
         """
         fingerprint = fingerprint_of(fields)
-        for _ in range(CLAIM_ATTEMPTS):
-            if self._claim_with_create:
-                created = await self._claim_create_and_remember(
-                    owner, key, fingerprint, fields, create
-                )
-                if created is not None:
-                    return created
-            else:
-                claim = await self._try_claim(owner, key, fingerprint)
-                if claim is not None:
-                    return await self._create_and_remember(owner, key, claim, fields, create)
-            rows = await self.database.fetch(self._read, {"owner": owner, "key": key})
+        for _ in range(ATTEMPTS):
+            created = await self._create_first(owner, key, fingerprint, fields)
+            if isinstance(created, Remembered):
+                return created
+            params = {"owner": owner, "key": key, "now": self.clock()}
+            rows = await self.database.fetch(self._read, params)
             if not rows:
-                continue  # purged since the claim failed: claim it again
+                if created is Outcome.LOCKED:
+                    raise IdempotencyKeyInFlight(key)  # its write has not committed yet
+                continue  # forgotten since this write failed: try again
             row = rows[0]
+            if row["stale"]:
+                await self.database.write(self._forget_stale, params)
+                continue
             if row["fingerprint"] != fingerprint:
                 raise IdempotencyKeyReused(key)
             if row["status"] is None:
                 raise IdempotencyKeyInFlight(key)
-            return Remembered(row["status"], row["response_body"].encode(), row["location"])
+            return _replayed(row["status"], row["response_body"], row["location"])
         raise IdempotencyKeyInFlight(key)
 
-    async def _try_claim(
-        self, owner: str, key: str, fingerprint: str, transaction: Transaction | None = None
-    ) -> str | None:
-        writer: Transaction = transaction or self.database
+    async def _create_first(
+        self, owner: OwnerId, key: str, fingerprint: str, fields: TaskCreate
+    ) -> Remembered | Outcome:
+        """PostgreSQL: one statement in autocommit; SQLite: a transaction of its own."""
+        try:
+            if self._postgres:
+                return await self.create_in(self.database, owner, key, fingerprint, fields)
+            async with self.database.transaction() as transaction:
+                return await self.create_in(transaction, owner, key, fingerprint, fields)
+        except DatabaseConflict:
+            return Outcome.KEY_TAKEN
+
+    async def create_in(
+        self,
+        writer: Transaction,
+        owner: OwnerId,
+        key: str,
+        fingerprint: str,
+        fields: TaskCreate,
+    ) -> Remembered | Outcome:
+        """Create the task and remember its response, with the writer: both or neither.
+
+        Raises DatabaseConflict when the key's row is there: a transaction the writer is
+        part of must then roll back (on SQLite the task was inserted before the conflict).
+        """
         now = self.clock()
-        self._claims += 1
-        if self._claims % self.purge_every == 0:
+        self._creates += 1
+        if self._creates % self.purge_every == 0:
             await writer.write(self._purge, {"now": now})
-        claim = secrets.token_hex(16)
         params = {
             "owner": owner,
             "key": key,
             "fingerprint": fingerprint,
-            "claim": claim,
-            "claimed_until": now + self.lease,
-            "now": now,
+            "key_created_at": now,
             "expires_at": now + self.ttl,
         }
-        rows = await writer.write(self._claim, params)
-        return claim if rows else None
-
-    async def _claim_create_and_remember(
-        self, owner: OwnerId, key: str, fingerprint: str, fields: TaskCreate, create: CreateTask
-    ) -> Remembered | None:
-        """Claim, create and remember in one transaction; None when the key is taken. A
-        failure rolls the claim back with the task: nothing is left to release."""
-        async with self.database.transaction() as transaction:
-            claim = await self._try_claim(owner, key, fingerprint, transaction)
-            if claim is None:
-                return None
-            return await self._create_in(owner, key, claim, fields, create, transaction)
-
-    async def _create_and_remember(
-        self, owner: OwnerId, key: str, claim: str, fields: TaskCreate, create: CreateTask
-    ) -> Remembered:
-        """Create the task and store its response in one transaction, while the claim holds:
-        a task exists exactly when its key remembers it."""
-        try:
-            async with self.database.transaction() as transaction:
-                return await self._create_in(owner, key, claim, fields, create, transaction)
-        except IdempotencyKeyInFlight:
-            raise
-        except BaseException:
-            await self._release_quietly(owner, key, claim)
-            raise
-
-    async def _create_in(
-        self,
-        owner: OwnerId,
-        key: str,
-        claim: str,
-        fields: TaskCreate,
-        create: CreateTask,
-        transaction: Transaction,
-    ) -> Remembered:
-        """Create the task and store its response under the claim, in the caller's transaction."""
-        task = await create(owner, fields, transaction)
-        remembered = Remembered(
-            CREATED, task.model_dump_json().encode(), f"/api/{owner}/tasks/{task.id}"
+        if not self._postgres:
+            return await self._create_then_remember(writer, owner, fields, params)
+        rows = await writer.write(
+            self._create_and_remember,
+            {
+                **new_task_parameters(owner, fields),
+                **params,
+                "lock": lock_of(owner, key),
+                "location_prefix": location_of(owner, ""),
+            },
         )
-        params = {
-            "owner": owner,
-            "key": key,
-            "claim": claim,
-            "status": remembered.status,
-            "response_body": remembered.body.decode(),
-            "location": remembered.location,
-        }
-        if not await transaction.write(self._remember, params):
-            # The lease ran out and a repeat took the key over: this one is undone.
-            raise IdempotencyKeyInFlight(key)
-        return remembered
+        if not rows:
+            return Outcome.LOCKED
+        task = Task.model_validate(rows[0])
+        return Remembered(CREATED, task.model_dump_json().encode(), location_of(owner, task.id))
 
-    async def _release_quietly(self, owner: str, key: str, claim: str) -> None:
-        """Free the key of a request that failed, so a repeat is processed anew; if the
-        database cannot be reached, the claim's lease frees it later."""
-        params = {"owner": owner, "key": key, "claim": claim}
-        statement: Statement = self._release
-        try:
-            await self.database.write(statement, params)
-        except DatabaseUnavailable:
-            return  # the request's own error is the one to report
+    async def _create_then_remember(
+        self, writer: Transaction, owner: OwnerId, fields: TaskCreate, params: dict[str, Any]
+    ) -> Remembered:
+        """SQLite: the task, then its key's row (writes run one at a time there: a repeat
+        waits for this transaction to end, then replays its response)."""
+        task = await self.store.create(owner, fields, writer)
+        remembered = Remembered(
+            CREATED, task.model_dump_json().encode(), location_of(owner, task.id)
+        )
+        await writer.write(
+            self._create_and_remember,
+            {
+                **params,
+                "status": remembered.status,
+                "response_body": remembered.body.decode(),
+                "location": remembered.location,
+            },
+        )
+        return remembered

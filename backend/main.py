@@ -85,11 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: contract  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.verifier = verifier
-    app.state.store = TaskStore(database)
+    app.state.store = store = TaskStore(database)
     app.state.idempotency_keys = IdempotencyKeys(
-        database,
-        ttl_seconds=settings.idempotency_key_ttl_seconds,
-        lease_seconds=settings.idempotency_lease_seconds,
+        store, ttl_seconds=settings.idempotency_key_ttl_seconds
     )
     app.include_router(tasks.router)
     app.include_router(health.router)

@@ -114,11 +114,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def idempotency_lease_seconds(self) -> float:
-        """How long a create may hold its key: past every timeout its database work has."""
-        return max(30.0, 4 * self.database_timeout_seconds)
-
-    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -16,14 +16,17 @@ from sqlalchemy import (
     ClauseElement,
     ColumnElement,
     Date,
+    Insert,
     Integer,
     Select,
     SmallInteger,
     and_,
     bindparam,
     case,
+    cast,
     column,
     delete,
+    false,
     func,
     insert,
     literal_column,
@@ -340,6 +343,34 @@ def _update_statement(columns: tuple[str, ...]) -> ClauseElement:
     )
 
 
+def insert_task(gate: ColumnElement[bool] | None = None) -> Insert:
+    """The INSERT of a new task, RETURNING the task (new_task_parameters fills it in).
+
+    With a gate, it is an INSERT ... SELECT ... WHERE gate: the task is inserted only when
+    the gate holds (PostgreSQL, as the first part of a larger statement). Each value is cast
+    to its column's type there, as a SELECT list does not take the types of the columns.
+    """
+    values: dict[str, ColumnElement[Any]] = {
+        "user_id": bindparam("owner"),
+        "completed": false(),
+        "created_at": bindparam("now"),
+        "updated_at": bindparam("now"),
+        **{name: bindparam(name) for name in CREATE_COLUMNS},
+    }
+    if gate is None:
+        return insert(tasks).values(**values).returning(*COLUMNS)
+    typed = [cast(value, tasks.c[name].type).label(name) for name, value in values.items()]
+    return insert(tasks).from_select(list(values), select(*typed).where(gate)).returning(*COLUMNS)
+
+
+def new_task_parameters(owner: OwnerId, fields: TaskCreate) -> dict[str, Any]:
+    """The values insert_task stores for a client's fields: not completed, created now."""
+    values: Mapping[str, Any] = fields.model_dump()
+    client = {"description": None, "due_date": None, "tags": [], **values}
+    stored = _stored(client)
+    return {**{name: stored[name] for name in CREATE_COLUMNS}, "owner": owner, "now": _now()}
+
+
 class TaskStore:
     """Tasks of one database. Every operation is one SQL statement, filtered by owner."""
 
@@ -472,26 +503,9 @@ class TaskStore:
         self, owner: OwnerId, fields: TaskCreate, transaction: Transaction | None = None
     ) -> Task:
         """Insert the task, on its own or as one write of a larger transaction."""
-        statement = self._statement(
-            ("create",),
-            lambda: (
-                insert(tasks)
-                .values(
-                    user_id=bindparam("owner"),
-                    completed=False,
-                    created_at=bindparam("now"),
-                    updated_at=bindparam("now"),
-                    **{name: bindparam(name) for name in CREATE_COLUMNS},
-                )
-                .returning(*COLUMNS)
-            ),
-        )
-        values: Mapping[str, Any] = fields.model_dump()
-        client = {"description": None, "due_date": None, "tags": [], **values}
-        stored = _stored(client)
-        params = {name: stored[name] for name in CREATE_COLUMNS}
+        statement = self._statement(("create",), insert_task)
         writer: Transaction = transaction or self.database
-        rows = await writer.write(statement, {**params, "owner": owner, "now": _now()})
+        rows = await writer.write(statement, new_task_parameters(owner, fields))
         return _task(rows[0])
 
     async def update(self, owner: OwnerId, task_id: int, changes: TaskUpdate) -> Task:

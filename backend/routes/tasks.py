@@ -20,7 +20,7 @@ from backend.dependencies import (
 )
 from backend.errors import InvalidRequest
 from backend.filters import TaskFilters
-from backend.idempotency import IdempotencyKeys
+from backend.idempotency import IdempotencyKeys, location_of
 from backend.pagination import decode_cursor
 from generated.models import (
     CompletionState,
@@ -118,7 +118,7 @@ async def create_task(
     """Store a new, not completed task; Location names it. With a key, only once."""
     if idempotency_key is not None:
         keys: IdempotencyKeys = request.app.state.idempotency_keys
-        remembered = await keys.create_once(owner, idempotency_key, body, store.create)
+        remembered = await keys.create_once(owner, idempotency_key, body)
         return Response(
             remembered.body,
             status_code=remembered.status,
@@ -126,7 +126,7 @@ async def create_task(
             media_type="application/json",
         )
     task = await store.create(owner, body)
-    response.headers["Location"] = f"/api/{owner}/tasks/{task.id}"
+    response.headers["Location"] = location_of(owner, task.id)
     return task
 
 

@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import insert
 
-from backend.db import DatabaseUnavailable, Statement, Transaction
-from backend.idempotency import IdempotencyKeys
-from backend.store import OwnerId, TaskStore
+from backend.db import DatabaseUnavailable, Statement
+from backend.idempotency import IdempotencyKeys, Remembered, _replayed, fingerprint_of
+from backend.models import IdempotencyKeyRecord
+from backend.store import OwnerId
 from generated.models import Task, TaskCreate
 from tests.conftest import new_owner, token_for
 
@@ -156,72 +159,89 @@ async def test_an_invalid_body_is_not_remembered(client: httpx.AsyncClient, owne
     assert await stored_titles(client, owner) == ["fixed"]
 
 
-async def test_a_repeat_while_the_first_is_processed_is_409(
+async def test_a_repeat_while_the_first_is_processed_is_409_or_waits_for_it(
     app: FastAPI, client: httpx.AsyncClient, owner: str
 ) -> None:
+    """The first request's write is held open: on PostgreSQL a repeat is answered 409 at
+    once; on SQLite, whose writes run one at a time, it waits and replays the response."""
     keys: IdempotencyKeys = app.state.idempotency_keys
-    store: TaskStore = app.state.store
-    key = new_key()
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def slow_create(who: OwnerId, fields: TaskCreate, transaction: Transaction) -> Task:
-        entered.set()
-        await release.wait()
-        return await store.create(who, fields, transaction)
-
-    first = asyncio.create_task(
-        keys.create_once(OwnerId(owner), key, TaskCreate(title="buy milk"), slow_create)
-    )
-    await asyncio.wait_for(entered.wait(), timeout=30)
+    key, fields = new_key(), TaskCreate(title="buy milk")
+    owner_id = OwnerId(owner)
+    async with keys.database.transaction() as transaction:
+        first = await keys.create_in(transaction, owner_id, key, fingerprint_of(fields), fields)
+        assert isinstance(first, Remembered)
+        if keys.database.dialect.name == "sqlite":
+            # Readers see neither the key nor the task until the transaction commits.
+            assert await key_rows(app, owner) == []
+            assert await stored_titles(client, owner) == []
+            waiting = asyncio.create_task(create(client, owner, key))
+        else:
+            repeat = await create(client, owner, key)
+            assert repeat.status_code == 409, repeat.text
+            assert repeat.headers["retry-after"] == "1"
+            assert "Idempotency-Key" in repeat.json()["detail"]
     if keys.database.dialect.name == "sqlite":
-        # SQLite's one writer is inside the first request's transaction, which holds the
-        # claim too: a repeat can only claim once it is over, and readers see neither the
-        # claim nor the task until both commit.
-        assert await key_rows(app, owner) == []
-        assert await stored_titles(client, owner) == []
-    else:
-        repeat = await create(client, owner, key)
-        assert repeat.status_code == 409, repeat.text
-        assert repeat.headers["retry-after"] == "1"
-        assert "Idempotency-Key" in repeat.json()["detail"]
-    release.set()
-    remembered = await asyncio.wait_for(first, timeout=30)
+        replayed = await asyncio.wait_for(waiting, timeout=30)
+        assert replayed.status_code == 201, replayed.text
+        assert replayed.content == first.body
     again = await create(client, owner, key)
     assert again.status_code == 201
-    assert again.content == remembered.body
+    assert again.content == first.body
+    assert again.headers["location"] == first.location
     assert await stored_titles(client, owner) == ["buy milk"]
 
 
-async def test_a_create_that_failed_frees_its_key(
+async def test_a_create_that_failed_stored_neither_task_nor_key(
     app: FastAPI, client: httpx.AsyncClient, owner: str
 ) -> None:
     keys: IdempotencyKeys = app.state.idempotency_keys
-    key = new_key()
-
-    async def failing_create(who: OwnerId, fields: TaskCreate, transaction: Transaction) -> Task:
-        raise DatabaseUnavailable("the database went away")
-
+    key, fields = new_key(), TaskCreate(title="buy milk")
     with pytest.raises(DatabaseUnavailable):
-        await keys.create_once(OwnerId(owner), key, TaskCreate(title="buy milk"), failing_create)
+        async with keys.database.transaction() as transaction:
+            await keys.create_in(transaction, OwnerId(owner), key, fingerprint_of(fields), fields)
+            raise DatabaseUnavailable("the database went away before the commit")
     assert await key_rows(app, owner) == []
+    assert await stored_titles(client, owner) == []
     retried = await create(client, owner, key)
     assert retried.status_code == 201, retried.text
     assert await stored_titles(client, owner) == ["buy milk"]
 
 
-async def test_a_claim_whose_lease_ran_out_is_taken_over_without_a_duplicate(
+async def claim_as_an_earlier_server(app: FastAPI, owner: str, key: str, until: datetime) -> None:
+    """The row an earlier server build writes while it processes a keyed create: a claim,
+    a lease, no response yet (one may still serve beside this one during a deploy)."""
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    now = datetime.now(UTC)
+    claim = insert(IdempotencyKeyRecord.__table__).values(  # type: ignore[attr-defined]
+        user_id=owner,
+        key=key,
+        fingerprint=fingerprint_of(TaskCreate(title="buy milk")),
+        claim="0" * 32,
+        claimed_until=until,
+        created_at=now,
+        expires_at=now + keys.ttl,
+    )
+    compiled = claim.compile(dialect=keys.database.dialect)
+    await keys.database.write(
+        Statement(str(compiled), {}), {**compiled.params, "claimed_until": until}
+    )
+
+
+async def test_an_earlier_servers_claim_is_respected_then_taken_over(
     app: FastAPI, client: httpx.AsyncClient, owner: str
 ) -> None:
-    """A server that died holding a key created nothing (task and response commit together):
-    once the lease has run out, a repeat is processed as the first."""
+    """While its lease holds, the claim is a request in flight (409); once it ran out, the
+    server that held it died before its transaction committed: the key is new again."""
     keys: IdempotencyKeys = app.state.idempotency_keys
     key = new_key()
-    claimed = await keys._try_claim(OwnerId(owner), key, "0" * 64)
-    assert claimed is not None
-    assert (await create(client, owner, key)).status_code in (409, 422)
-    keys.clock = lambda: datetime.now(UTC) + keys.lease + timedelta(seconds=1)
+    await claim_as_an_earlier_server(app, owner, key, datetime.now(UTC) + timedelta(minutes=5))
+    held = await create(client, owner, key)
+    assert held.status_code == 409, held.text
+    keys.clock = lambda: datetime.now(UTC) + timedelta(minutes=6)
     taken_over = await create(client, owner, key)
     assert taken_over.status_code == 201, taken_over.text
+    again = await create(client, owner, key)
+    assert again.content == taken_over.content
     assert await stored_titles(client, owner) == ["buy milk"]
 
 
@@ -255,7 +275,27 @@ async def test_the_remembered_row_holds_the_task_and_no_header(
     stored = " ".join(str(value) for value in row.values())
     for secret in (token, "Bearer", "secret-cookie", "request-123"):
         assert secret not in stored
-    assert row["response_body"].encode() == response.content
+    assert Task.model_validate_json(row["response_body"]) == Task.model_validate(response.json())
     assert row["location"] == response.headers["location"]
     assert row["fingerprint"] != response.content.decode()
     assert len(row["fingerprint"]) == 64
+
+
+def test_a_replay_is_in_utc_whatever_the_time_zone_it_was_stored_in() -> None:
+    """PostgreSQL writes the stored task's times in its session's time zone, which behind
+    a transaction pooler is not the server's to set."""
+    task = {
+        "id": 7,
+        "user_id": "user-1",
+        "title": "buy milk",
+        "description": None,
+        "completed": False,
+        "due_date": None,
+        "priority": "medium",
+        "tags": [],
+        "created_at": "2026-12-01T11:30:00.25+01:00",
+        "updated_at": "2026-12-01T11:30:00.25+01:00",
+    }
+    replayed = _replayed(201, orjson.dumps(task).decode(), "/api/user-1/tasks/7")
+    body = orjson.loads(replayed.body)
+    assert body["created_at"] == body["updated_at"] == "2026-12-01T10:30:00.250000Z"
