@@ -11,8 +11,17 @@ from pathlib import Path
 from bench.report import CodegenTiming
 
 RUNS = 5
-# What codegen reads and writes; copied so timing never touches files others are editing.
-INPUTS = ("codegen.py", "specs", "openapi", "generated", "pyproject.toml")
+# What codegen reads and writes, and the stages it imports; copied so timing never touches
+# files others are editing.
+INPUTS = (
+    "codegen.py",
+    "speclang",
+    "contractdiff",
+    "specs",
+    "openapi",
+    "generated",
+    "pyproject.toml",
+)
 
 
 def time_codegen(repo_root: Path) -> list[CodegenTiming]:

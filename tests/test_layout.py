@@ -40,3 +40,17 @@ def test_a_package_never_imports_what_it_must_not(package: str) -> None:
 
 def test_codegen_itself_never_imports_the_server() -> None:
     assert not imported_packages(ROOT / "codegen.py") & {"backend", "generated"}
+
+
+def test_the_codegen_benchmark_copies_every_package_codegen_needs() -> None:
+    """bench/ times codegen in a scratch copy of its inputs: a stage left out fails there."""
+    from bench.codegen_timing import INPUTS
+
+    local = {path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file()}
+    needed, todo = set[str](), [ROOT / "codegen.py"]
+    while todo:
+        for package in imported_packages(todo.pop()) & (local - needed):
+            needed.add(package)
+            todo.extend((ROOT / package).rglob("*.py"))
+    assert needed, "codegen.py imports no package of this project"
+    assert needed <= set(INPUTS) - {"codegen.py"}
