@@ -87,7 +87,7 @@ def figure_table() -> list[str]:
     rule = "|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|"
     lines = [header, rule]
     totals: Counter[str] = Counter()
-    for group in GROUPS.values():
+    for group in dict.fromkeys(GROUPS.values()):  # each group once, in order
         group_rows = [row for row in rows if row[0] == group]
         if not group_rows:
             lines.append(f"| {group:<34} | {ANY_DATABASE:<8} |     0 |      0 |      0 |       0 |")
