@@ -31,7 +31,7 @@ def settings_for(sqlite_url: str, **overrides: object) -> Settings:
         database_url=sqlite_url,
         better_auth_secret=SECRET,
         migrate_on_start=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         **overrides,  # type: ignore[arg-type]
     )
 
@@ -195,7 +195,7 @@ async def test_by_default_no_origin_gets_cors_headers(default_client: httpx.Asyn
 def test_cors_origins_is_read_as_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BETTER_AUTH_SECRET", SECRET)
     monkeypatch.setenv("CORS_ORIGINS", '["https://app.example.com", "http://localhost:3000"]')
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:3000")
 
 
@@ -216,6 +216,6 @@ def test_a_value_that_is_not_an_origin_is_refused(origin: str) -> None:
         Settings(
             better_auth_secret=SECRET,
             cors_origins=(origin,),
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
     assert repr(origin) in str(refused.value)

@@ -69,7 +69,7 @@ async def test_another_origin_gets_no_credentials(credentials_client: httpx.Asyn
 
 
 def test_credentials_are_off_by_default() -> None:
-    settings = Settings(better_auth_secret=SECRET, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(better_auth_secret=SECRET, _env_file=None)
     assert settings.cors_allow_credentials is False
 
 
@@ -79,5 +79,5 @@ def test_credentials_with_a_wildcard_origin_refuse_to_start() -> None:
             better_auth_secret=SECRET,
             cors_origins=("*",),
             cors_allow_credentials=True,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )

@@ -99,7 +99,7 @@ async def client_of() -> AsyncIterator[Any]:
             database_url=url,
             better_auth_secret=SECRET,
             migrate_on_start=False,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
         app = create_app(settings)
         lifespan = app.router.lifespan_context(app)

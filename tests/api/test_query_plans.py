@@ -159,7 +159,7 @@ async def test_the_documented_index_serves_the_query(
     settings = Settings(
         database_url=filled_url,
         better_auth_secret=SECRET,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     database = RecordingDatabase(connect(settings))
     filters, sort = filters_of(parse_qs(query))

@@ -8,10 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
 
 import codegen
 from backend.db import sync_url
-from backend.models import SQLModel, is_search_index
+from backend.models import is_search_index
 
 SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "schema.md"
 TABLES = ("tasks", "task_tag", "idempotency_key")

@@ -140,7 +140,7 @@ def test_the_flow_fails_when_the_cursor_header_is_not_exposed(
         database_url=f"sqlite:///{tmp_path / 'todo.db'}",
         better_auth_secret=SECRET,
         migrate_on_start=True,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     policy = CorsPolicy(
         origins=frozenset({front_end}), exposed_headers=("Location",), methods_for=methods_for

@@ -162,7 +162,7 @@ def in_process_app(database_url: str, asgi_apps: dict[str, FastAPI]) -> FastAPI:
             database_url=database_url,
             better_auth_secret=SECRET,
             migrate_on_start=False,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
         asgi_apps[database_url] = create_app(settings)
     IN_PROCESS.current = asgi_apps[database_url]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from schemathesis import Case
+from schemathesis.checks import CheckFunction
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -33,6 +33,9 @@ from tests.contract.conftest import (
     stateful_settings,
 )
 
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
+
 FORGED_SECRET = b"not-the-server-secret-0123456789abcdef"
 STRANGER = "someone-else"
 
@@ -40,22 +43,26 @@ STRANGER = "someone-else"
 SHARED_FIXTURES = hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def subject_of(case: Case) -> str:
+def subject_of(case: OpenApiCase) -> str:
     """The case's `{user_id}` as a token subject (a negative case may not hold a usable one)."""
     user_id = (case.path_parameters or {}).get("user_id")
     text = "" if user_id is None else str(user_id)
     return text if text.strip() else "blank-user-id"
 
 
-def bearer(secret: bytes, subject: Callable[[Case], str]) -> type:
+def bearer(secret: bytes, subject: Callable[[OpenApiCase], str]) -> type:
     """An auth provider minting, for each case, a token for `subject(case)` signed by `secret`."""
 
     class Bearer:
-        def get(self, case: Case, context: schemathesis.AuthContext) -> str:
+        def get(self, case: OpenApiCase, context: schemathesis.AuthContext) -> str:
             return mint_token(subject(case), secret)
 
-        def set(self, case: Case, token: str, context: schemathesis.AuthContext) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+        def set(self, case: OpenApiCase, token: str, context: schemathesis.AuthContext) -> None:
+            headers: dict[str, Any] = dict(case.headers or {})
+            headers["Authorization"] = f"Bearer {token}"
+            # A plain dict, as schemathesis's own auth examples set it; it annotates the
+            # attribute as a CaseInsensitiveDict.
+            case.headers = headers  # type: ignore[assignment]
 
     return Bearer
 
@@ -66,7 +73,7 @@ def with_owner_token(schema: Any) -> Any:
     return schema
 
 
-def is_documented_rejection(case: Case, response: Any) -> bool:
+def is_documented_rejection(case: OpenApiCase, response: Any) -> bool:
     """A schema-valid request the contract's prose refuses: 422 naming only such parameters.
 
     positive_data_acceptance sees the parameters' schemas, not the rules between values or
@@ -93,15 +100,17 @@ def is_documented_rejection(case: Case, response: Any) -> bool:
 
 
 def send_and_validate(
-    case: Case, request: pytest.FixtureRequest, run: str, base_url: str | None = None
+    case: OpenApiCase, request: pytest.FixtureRequest, run: str, base_url: str | None = None
 ) -> Any:
     """Send the case, run every check, and count it in the session's figures."""
     key = (run, database_of(request), case.operation.label)
     FIGURES.examples[key] += 1
-    target = {} if base_url is None else {"base_url": base_url}
+    target: dict[str, Any] = {} if base_url is None else {"base_url": base_url}
     try:
         response = case.call(**target)
-        excluded = [positive_data_acceptance] if is_documented_rejection(case, response) else []
+        excluded: list[CheckFunction] = (
+            [positive_data_acceptance] if is_documented_rejection(case, response) else []
+        )
         case.validate_response(response, excluded_checks=excluded, transport_kwargs=target)
     except FailureGroup:
         FIGURES.failures[key] += 1
@@ -113,13 +122,15 @@ in_process_contract = in_process(with_owner_token(load_contract()))
 over_http_contract = with_owner_token(load_contract())
 
 
-@in_process_contract.parametrize()
+@in_process_contract.parametrize()  # type: ignore[untyped-decorator]  # schemathesis: a bare Callable
 @SHARED_FIXTURES
-def test_in_process(case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest) -> None:
+def test_in_process(
+    case: OpenApiCase, in_process_app: FastAPI, request: pytest.FixtureRequest
+) -> None:
     send_and_validate(case, request, "in-process")
 
 
-def frames_the_body(case: Case) -> bool:
+def frames_the_body(case: OpenApiCase) -> bool:
     """The fuzzer generated an HTTP framing header (RFC 9112 section 6) of its own.
 
     A wrong Content-Length or Transfer-Encoding makes the request invalid HTTP/1.1: the
@@ -132,9 +143,11 @@ def frames_the_body(case: Case) -> bool:
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
-@over_http_contract.parametrize()
+@over_http_contract.parametrize()  # type: ignore[untyped-decorator]  # schemathesis: a bare Callable
 @SHARED_FIXTURES
-def test_over_http(case: Case, live_server: LiveServer, request: pytest.FixtureRequest) -> None:
+def test_over_http(
+    case: OpenApiCase, live_server: LiveServer, request: pytest.FixtureRequest
+) -> None:
     if frames_the_body(case):
         FIGURES.set_aside[("uvicorn", database_of(request), case.operation.label)] += 1
         return
@@ -144,7 +157,7 @@ def test_over_http(case: Case, live_server: LiveServer, request: pytest.FixtureR
 # --- rejected credentials ----------------------------------------------------------------
 
 
-def stranger_of(case: Case) -> str:
+def stranger_of(case: OpenApiCase) -> str:
     """A valid user id that is not the case's `{user_id}`."""
     return STRANGER if subject_of(case) != STRANGER else f"{STRANGER}-2"
 
@@ -199,28 +212,28 @@ def assert_rejected(response: Any, status: int, challenge: str) -> None:
         assert header(response, "WWW-Authenticate").startswith(challenge), response.headers
 
 
-@no_token_contract.parametrize()
+@no_token_contract.parametrize()  # type: ignore[untyped-decorator]  # schemathesis: a bare Callable
 @SHARED_FIXTURES
 def test_rejects_no_token(
-    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+    case: OpenApiCase, in_process_app: FastAPI, request: pytest.FixtureRequest
 ) -> None:
     response = send_and_validate(case, request, "no-token")
     assert_rejected(response, 401, CHALLENGE)
 
 
-@forged_token_contract.parametrize()
+@forged_token_contract.parametrize()  # type: ignore[untyped-decorator]  # schemathesis: a bare Callable
 @SHARED_FIXTURES
 def test_rejects_forged_token(
-    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+    case: OpenApiCase, in_process_app: FastAPI, request: pytest.FixtureRequest
 ) -> None:
     response = send_and_validate(case, request, "forged-token")
     assert_rejected(response, 401, f'{CHALLENGE}, error="invalid_token"')
 
 
-@stranger_token_contract.parametrize()
+@stranger_token_contract.parametrize()  # type: ignore[untyped-decorator]  # schemathesis: a bare Callable
 @SHARED_FIXTURES
 def test_rejects_another_users_token(
-    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+    case: OpenApiCase, in_process_app: FastAPI, request: pytest.FixtureRequest
 ) -> None:
     response = send_and_validate(case, request, "stranger-token")
     assert_rejected(response, 403, "")
@@ -241,7 +254,7 @@ def run_links(schema: Any, request: pytest.FixtureRequest, run: str, **target: A
     database = database_of(request)
 
     class Links(schema.as_state_machine()):  # type: ignore[misc]
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: OpenApiCase) -> dict[str, Any]:
             FIGURES.examples[(run, database, f"links: {case.operation.label}")] += 1
             if case.headers and "Idempotency-Key" in case.headers:
                 # A client draws one key per task. The fuzzer draws few keys, and an earlier
@@ -251,7 +264,7 @@ def run_links(schema: Any, request: pytest.FixtureRequest, run: str, **target: A
             return dict(target)
 
         def validate_response(
-            self, response: Any, case: Case, additional_checks: Any = None, **kwargs: Any
+            self, response: Any, case: OpenApiCase, additional_checks: Any = None, **kwargs: Any
         ) -> None:
             if not is_documented_rejection(case, response):
                 super().validate_response(response, case, additional_checks, **kwargs)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from schemathesis import Case
 
 from tests.contract.conftest import REPO_ROOT, contract_config, in_process
 from tests.contract.test_contract import SHARED_FIXTURES, send_and_validate, with_owner_token
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 RELEASED = REPO_ROOT / "openapi" / "releases" / "1.0.0.json"
 
@@ -48,9 +50,9 @@ replay_contract = in_process(
 )
 
 
-@replay_contract.parametrize()
+@replay_contract.parametrize()  # type: ignore[untyped-decorator]  # schemathesis: a bare Callable
 @SHARED_FIXTURES
 def test_a_1_0_client_still_works(
-    case: Case, in_process_app: FastAPI, request: pytest.FixtureRequest
+    case: OpenApiCase, in_process_app: FastAPI, request: pytest.FixtureRequest
 ) -> None:
     send_and_validate(case, request, "replay-1.0.0")

@@ -139,7 +139,7 @@ def jwks_settings(database_url: str, jwks_url: str, **overrides: Any) -> Setting
         database_url=database_url,
         better_auth_jwks_url=jwks_url,
         migrate_on_start=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         **overrides,
     )
 

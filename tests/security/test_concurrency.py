@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 logger = logging.getLogger(__name__)
+RecordProperty = Callable[[str, object], None]  # the record_property fixture
 
 WORKERS = 3
 # Fewer connections than requests: requests queue in the client, as behind a real proxy.
@@ -82,7 +83,7 @@ async def create(client: httpx.AsyncClient, owner: str, title: str) -> httpx.Res
 
 
 async def test_concurrent_creates_store_exactly_the_acknowledged_tasks(
-    server: LiveServer, record_property: pytest.RecordProperty
+    server: LiveServer, record_property: RecordProperty
 ) -> None:
     since = len(server.log_text())
     owners = [new_owner() for _ in range(4)]
@@ -119,7 +120,7 @@ async def test_concurrent_creates_store_exactly_the_acknowledged_tasks(
 
 
 async def test_concurrent_toggles_each_answer_the_state_they_produced(
-    server: LiveServer, record_property: pytest.RecordProperty
+    server: LiveServer, record_property: RecordProperty
 ) -> None:
     since = len(server.log_text())
     owner = new_owner()
@@ -147,7 +148,7 @@ async def test_concurrent_toggles_each_answer_the_state_they_produced(
 
 
 async def test_concurrent_updates_and_a_delete_leave_a_consistent_end(
-    server: LiveServer, record_property: pytest.RecordProperty
+    server: LiveServer, record_property: RecordProperty
 ) -> None:
     since = len(server.log_text())
     owner = new_owner()
@@ -194,7 +195,7 @@ async def test_concurrent_updates_and_a_delete_leave_a_consistent_end(
 
 
 async def test_mixed_writes_of_many_users_never_surface_lock_contention(
-    server: LiveServer, record_property: pytest.RecordProperty
+    server: LiveServer, record_property: RecordProperty
 ) -> None:
     """On SQLite the workers are separate processes: only the busy timeout stands between a
     write and 'database is locked'. Each user creates, renames, toggles, deletes, lists."""
@@ -243,7 +244,7 @@ def test_the_server_runs_several_workers(server: LiveServer) -> None:
 
 
 async def test_simultaneous_creates_with_one_key_create_one_task(
-    server: LiveServer, record_property: pytest.RecordProperty
+    server: LiveServer, record_property: RecordProperty
 ) -> None:
     """20 copies of one keyed create at once, across the workers: one task; each copy gets
     the remembered response or 409, never a second task."""

@@ -87,7 +87,8 @@ def _string_example(schema: dict[str, Any]) -> str:
             return "2030-01-31"
         case "date-time":
             return "2030-01-31T12:00:00Z"
-    return "x" * max(1, schema.get("minLength", 1))
+    min_length: int = schema.get("minLength", 1)
+    return "x" * max(1, min_length)
 
 
 # --- the matrix ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 logger = logging.getLogger(__name__)
+RecordProperty = Callable[[str, object], None]  # the record_property fixture
 
 WRITERS = 4
 MAX_CREATES_PER_WRITER = 400  # the load stops by itself even if a phase below stalls
@@ -141,7 +142,7 @@ async def test_postgres_outage_is_503_then_the_server_recovers_without_losing_wr
     database_url: str,
     request: pytest.FixtureRequest,
     tmp_path: Path,
-    record_property: pytest.RecordProperty,
+    record_property: RecordProperty,
 ) -> None:
     postgres: PostgresServer = request.getfixturevalue("own_postgres")
     log_path = tmp_path / "server.log"

@@ -218,7 +218,7 @@ async def test_in_process_logs_hold_no_credential(
         database_url=database_url,
         better_auth_secret=SECRET,
         migrate_on_start=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     caplog.set_level(logging.DEBUG)  # the root logger: every logger propagates to it
     caplog.set_level(logging.DEBUG, logger="backend")  # which create_app sets to INFO

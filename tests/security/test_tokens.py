@@ -89,7 +89,7 @@ class Forger:
 class Attempt:
     """How the credential is presented."""
 
-    headers: dict[str, str | bytes] = field(default_factory=dict)
+    headers: dict[str, str] | dict[bytes, bytes] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     token_presented: bool = True
     """Whether an Authorization: Bearer token reached the server (RFC 6750 error= expected)."""
@@ -235,7 +235,7 @@ KINDS = [
     Kind(
         "non-ascii-token",
         lambda f, owner: Attempt(
-            headers={"Authorization": f"Bearer {f.valid(owner)}\u00e9".encode("latin-1")}
+            headers={b"Authorization": f"Bearer {f.valid(owner)}\u00e9".encode("latin-1")}
         ),
     ),
     Kind("whitespace-inside-token", token(lambda f, owner: f.valid(owner).replace(".", ". ", 1))),
@@ -346,7 +346,7 @@ def settings_for(mode: str, database_url: str, jwks_url: str) -> Settings:
         database_url=database_url,
         better_auth_secret=SECRET,
         migrate_on_start=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         **common,
     )
 
