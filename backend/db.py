@@ -15,7 +15,7 @@ import sqlite3
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -63,8 +63,20 @@ class DatabaseConflict(Exception):
     """A write would have repeated a unique key: the statement stored nothing."""
 
 
-def _is_unique_violation(error: sqlite3.IntegrityError) -> bool:
-    return error.sqlite_errorname in ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE")
+SQLITE_UNIQUE_VIOLATIONS = ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE")
+
+
+@contextlib.contextmanager
+def _unique_violations_as_conflicts() -> Iterator[None]:
+    """Either driver's unique violation, raised as DatabaseConflict."""
+    try:
+        yield
+    except psycopg.errors.UniqueViolation as error:
+        raise DatabaseConflict(error.diag.constraint_name) from error
+    except sqlite3.IntegrityError as error:
+        if error.sqlite_errorname in SQLITE_UNIQUE_VIOLATIONS:
+            raise DatabaseConflict(str(error)) from error
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,10 +269,10 @@ class PostgresDatabase(Database):
         # committed is unknown, and the client is told 503 rather than a guess.
         try:
             async with self._connection() as connection:
-                cursor = await connection.execute(statement.sql, {**statement.defaults, **params})
+                with _unique_violations_as_conflicts():
+                    arguments = {**statement.defaults, **params}
+                    cursor = await connection.execute(statement.sql, arguments)
                 return await cursor.fetchall() if cursor.description else []
-        except psycopg.errors.UniqueViolation as error:
-            raise DatabaseConflict(error.diag.constraint_name) from error
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(type(error).__name__) from error
 
@@ -287,10 +299,8 @@ class _PostgresTransaction:
     connection: psycopg.AsyncConnection[Row]
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        try:
+        with _unique_violations_as_conflicts():
             cursor = await self.connection.execute(statement.sql, {**statement.defaults, **params})
-        except psycopg.errors.UniqueViolation as error:
-            raise DatabaseConflict(error.diag.constraint_name) from error
         return await cursor.fetchall() if cursor.description else []
 
 
@@ -419,13 +429,9 @@ class SqliteDatabase(Database):
     async def _write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         try:
             writer = await self._open_writer()
-            rows = list(
-                await writer.execute_fetchall(statement.sql, self._arguments(statement, params))
-            )
-        except sqlite3.IntegrityError as error:
-            if _is_unique_violation(error):
-                raise DatabaseConflict(str(error)) from error
-            raise
+            with _unique_violations_as_conflicts():
+                arguments = self._arguments(statement, params)
+                rows = list(await writer.execute_fetchall(statement.sql, arguments))
         except sqlite3.OperationalError as error:
             # Locked past the busy timeout, disk I/O, file not openable: not the client's doing.
             raise DatabaseUnavailable(str(error)) from error
@@ -475,12 +481,9 @@ class _SqliteTransaction:
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         arguments = self.database._arguments(statement, params)
         try:
-            cursor = self.connection.execute(statement.sql, arguments)
-            rows = cursor.fetchall()
-        except sqlite3.IntegrityError as error:
-            if _is_unique_violation(error):
-                raise DatabaseConflict(str(error)) from error
-            raise
+            with _unique_violations_as_conflicts():
+                cursor = self.connection.execute(statement.sql, arguments)
+                rows = cursor.fetchall()
         except sqlite3.OperationalError as error:
             raise DatabaseUnavailable(str(error)) from error
         if not rows:
