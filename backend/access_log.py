@@ -30,6 +30,7 @@ _SAFE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_LENGTH}}}")
 HTTP_METHODS: Final = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
+ACCESS_LINE: Final = "%s %s %d %.2f ms"
 NO_ROUTE: Final = "-"
 """The route of a request no route matched (its path is not logged: it may hold anything)."""
 
@@ -106,18 +107,27 @@ class AccessLog:
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             method = scope["method"] if scope["method"] in HTTP_METHODS else "OTHER"
             route = self.route_of(scope)
-            access_logger.info(
-                "%s %s %d %.2f ms",
-                method,
-                route,
-                status,
-                duration_ms,
-                extra={
+            if access_logger.isEnabledFor(logging.INFO):
+                # Made here rather than by `access_logger.info`, which first walks the stack
+                # for the caller's file and line, on every request, for fields no line shows.
+                fields = {
                     "request_id": request_id,
                     "method": method,
                     "route": route,
                     "status": status,
                     "duration_ms": duration_ms,
-                },
-            )
+                }
+                arguments = (method, route, status, duration_ms)
+                access_logger.handle(
+                    access_logger.makeRecord(
+                        access_logger.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        ACCESS_LINE,
+                        arguments,
+                        None,
+                        extra=fields,
+                    )
+                )
             current_request_id.reset(context)
