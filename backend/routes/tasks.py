@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
-from pydantic import BeforeValidator, Field
+from fastapi import APIRouter, Body, Header, Request, Response
+from pydantic import BaseModel, BeforeValidator, Field
 
 from backend import contract
 from backend.dependencies import (
@@ -17,6 +17,7 @@ from backend.dependencies import (
     StrictTaskCreate,
     StrictTaskUpdate,
     TaskId,
+    query_of,
 )
 from backend.errors import InvalidRequest
 from backend.filters import TaskFilters
@@ -34,25 +35,9 @@ from generated.models import (
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
 
-Limit = Annotated[int, Query(**contract.parameter("listTasks", "limit"))]
-CursorText = Annotated[str | None, Query(**contract.parameter("listTasks", "cursor"))]
 DEFAULT_STATUS = TaskStatusFilter(contract.default("listTasks", "status"))
 DEFAULT_SORT = TaskSort(contract.default("listTasks", "sort"))
 DEFAULT_LIMIT: int = contract.default("listTasks", "limit")
-StatusFilter = Annotated[
-    TaskStatusFilter, Query(description=contract.parameter("listTasks", "status")["description"])
-]
-SortOrder = Annotated[
-    TaskSort, Query(description=contract.parameter("listTasks", "sort")["description"])
-]
-PriorityFilter = Annotated[
-    TaskPriority | None,
-    Query(description=contract.parameter("listTasks", "priority")["description"]),
-]
-TagFilter = Annotated[
-    list[Annotated[str, Field(**contract.items("listTasks", "tag"))]] | None,
-    Query(**contract.parameter("listTasks", "tag")),
-]
 
 
 def calendar_day(value: object) -> object:
@@ -62,15 +47,29 @@ def calendar_day(value: object) -> object:
     return value
 
 
-DueFrom = Annotated[
-    date | None,
-    BeforeValidator(calendar_day),
-    Query(**contract.parameter("listTasks", "due_from")),
-]
-DueTo = Annotated[
-    date | None, BeforeValidator(calendar_day), Query(**contract.parameter("listTasks", "due_to"))
-]
-Keywords = Annotated[str | None, Query(**contract.parameter("listTasks", "q"))]
+def _listed(name: str) -> Any:
+    """pydantic.Field of a listTasks query parameter: the contract's constraints."""
+    return Field(**contract.parameter("listTasks", name))
+
+
+class ListQuery(BaseModel):
+    """listTasks' query parameters, with the contract's constraints and defaults."""
+
+    status: Annotated[TaskStatusFilter, _listed("status")] = DEFAULT_STATUS
+    sort: Annotated[TaskSort, _listed("sort")] = DEFAULT_SORT
+    limit: Annotated[int, _listed("limit")] = DEFAULT_LIMIT
+    cursor: Annotated[str | None, _listed("cursor")] = None
+    priority: Annotated[TaskPriority | None, _listed("priority")] = None
+    tag: Annotated[
+        list[Annotated[str, Field(**contract.items("listTasks", "tag"))]] | None,
+        _listed("tag"),
+    ] = None
+    due_from: Annotated[date | None, BeforeValidator(calendar_day), _listed("due_from")] = None
+    due_to: Annotated[date | None, BeforeValidator(calendar_day), _listed("due_to")] = None
+    q: Annotated[str | None, _listed("q")] = None
+
+
+ListParameters = Annotated[ListQuery, query_of(ListQuery)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", **contract.parameter("createTask", "Idempotency-Key")),
@@ -79,27 +78,17 @@ IdempotencyKey = Annotated[
 
 @router.get("", response_model=list[Task], operation_id="listTasks")
 async def list_tasks(
-    owner: Owner,
-    store: Store,
-    response: Response,
-    status: StatusFilter = DEFAULT_STATUS,
-    sort: SortOrder = DEFAULT_SORT,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: CursorText = None,
-    priority: PriorityFilter = None,
-    tag: TagFilter = None,
-    due_from: DueFrom = None,
-    due_to: DueTo = None,
-    q: Keywords = None,
+    owner: Owner, store: Store, response: Response, query: ListParameters
 ) -> list[Task]:
     """One page of the owner's tasks; X-Next-Cursor names the next page when there is one."""
+    due_from, due_to = query.due_from, query.due_to
     if due_from is not None and due_to is not None and due_from > due_to:
         raise InvalidRequest("query.due_to", f"due_to ({due_to}) is before due_from ({due_from})")
-    filters = TaskFilters.of(status, priority, tag, due_from, due_to, q)
+    filters = TaskFilters.of(query.status, query.priority, query.tag, due_from, due_to, query.q)
     after = None
-    if cursor is not None:
-        after = decode_cursor(cursor, sort, status, filters.digest())
-    page = await store.list_tasks(owner, filters, sort, limit, after)
+    if query.cursor is not None:
+        after = decode_cursor(query.cursor, query.sort, query.status, filters.digest())
+    page = await store.list_tasks(owner, filters, query.sort, query.limit, after)
     if page.next_cursor is not None:
         response.headers["X-Next-Cursor"] = page.next_cursor.encode()
     return page.tasks
