@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security bench lock clean
+.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security bench bench-check lock clean
 
 # node and npm are not needed to run the API: the targets that use them (contract lint, the
 # TypeScript client) skip with the reason where they are missing; under CI=true they fail.
@@ -30,6 +30,7 @@ help:
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
 	@echo "make security  security suite with a figure table"
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md"
+	@echo "make bench-check  performance budget: CPU per request against the last release"
 	@echo "make lock      re-resolve requirements.lock from pyproject.toml"
 
 $(STAMP): requirements.lock
@@ -54,6 +55,7 @@ test: lint
 	$(PY) codegen.py diff
 	@echo "== pytest"
 	$(PY) -m pytest
+	@$(MAKE) --no-print-directory bench-check
 
 token: $(STAMP) .env
 	@$(PY) -m backend.mint_token $(or $(USER_ID),alice)
@@ -117,6 +119,10 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench-check: $(STAMP)
+	@echo "== performance budget: server CPU per request against the last release (bench/accepted-costs.toml)"
+	$(PY) -m bench.budget $(BENCH_CHECK_ARGS)
 
 bench: $(STAMP)
 	@echo "== load benchmark: API vs baselines on SQLite and PostgreSQL (writes docs/BENCHMARKS.md)"

@@ -1,0 +1,251 @@
+"""`python -m bench.budget` (`make bench-check`): the working tree against the last release.
+
+The performance budget: no operation may cost more server CPU per request than the last
+release did, by more than BUDGET (10 %), unless bench/accepted-costs.toml accepts that cost
+with its reason. The last release is the highest `openapi/releases/X.Y.Z.json`; its tree is
+the commit that added that file, checked out as a temporary git worktree. Both trees are
+measured by bench.inprocess (sequential requests straight to the ASGI app, CPU time per
+request), on SQLite and on PostgreSQL, in separate processes interleaved run by run; the
+medians are compared. Exit 0 within budget, 1 over it, 2 when it cannot measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.inprocess import Databases, run_child, supported_operations
+from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RELEASES = REPO_ROOT / "openapi" / "releases"
+ACCEPTED_COSTS = REPO_ROOT / "bench" / "accepted-costs.toml"
+BUDGET = 1.10  # at most 10 % more CPU per request than the last release
+
+
+class CannotMeasure(Exception):
+    """The comparison cannot be made here (no git history, no database); says why."""
+
+
+def _version(path: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in path.stem.split("."))
+
+
+def _git(*arguments: str) -> str:
+    result = subprocess.run(
+        ["git", *arguments], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise CannotMeasure(f"git {' '.join(arguments)}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def last_release() -> tuple[str, str]:
+    """The newest released version and the commit that added its document."""
+    released = sorted(RELEASES.glob("*.json"), key=_version)
+    if not released:
+        raise CannotMeasure(f"no release in {RELEASES.relative_to(REPO_ROOT)}")
+    newest = released[-1]
+    relative = newest.relative_to(REPO_ROOT).as_posix()
+    if _git("rev-parse", "--is-shallow-repository") == "true":
+        # A shallow clone may lack the release's commit; the history is fetched once.
+        subprocess.run(["git", "fetch", "--quiet", "--unshallow"], cwd=REPO_ROOT, check=False)
+    commit = _git("log", "--diff-filter=A", "--format=%H", "-1", "--", relative)
+    if not commit:
+        raise CannotMeasure(f"no commit in this clone's history adds {relative}")
+    return newest.stem, commit
+
+
+@contextmanager
+def worktree(commit: str, scratch: Path) -> Iterator[Path]:
+    """`commit` checked out beside this one, removed afterwards."""
+    path = scratch / f"release-{commit[:12]}"
+    _git("worktree", "add", "--detach", "--quiet", str(path), commit)
+    try:
+        yield path
+    finally:
+        _git("worktree", "remove", "--force", str(path))
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    release: str
+    database: str
+    operation: str
+    up_to: float
+    reason: str
+
+
+def accepted_costs(path: Path = ACCEPTED_COSTS) -> list[Acceptance]:
+    """The costs over budget that people reviewed and accepted, each with its reason."""
+    if not path.exists():
+        return []
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    accepted = []
+    for entry in document.get("accepted", []):
+        reason = str(entry.get("reason", "")).strip()
+        if not reason:
+            raise CannotMeasure(f"{path.name}: an accepted cost without a reason: {entry}")
+        accepted.append(
+            Acceptance(
+                str(entry["release"]),
+                str(entry["database"]),
+                str(entry["operation"]),
+                float(entry["up_to"]),
+                reason,
+            )
+        )
+    return accepted
+
+
+@dataclass
+class Cell:
+    """One operation on one database: every run of both trees, CPU microseconds per request."""
+
+    database: str
+    operation: str
+    release: list[float] = field(default_factory=list)
+    now: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.now) / statistics.median(self.release)
+
+
+def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[bool, str]:
+    """Whether the cell is within budget, and the word that says so."""
+    if cell.ratio <= BUDGET:
+        return True, "ok"
+    for acceptance in accepted:
+        if (acceptance.release, acceptance.database, acceptance.operation) == (
+            version,
+            cell.database,
+            cell.operation,
+        ):
+            if cell.ratio <= acceptance.up_to:
+                return True, f"accepted up to {acceptance.up_to:.2f}x"
+            return False, f"OVER (accepted only up to {acceptance.up_to:.2f}x)"
+    return False, f"OVER the {BUDGET:.2f}x budget"
+
+
+def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) -> str:
+    header = (
+        f"{'operation':<14} {'database':<9} {'release ' + version:>15} {'now':>9} "
+        f"{'ratio':>6}  spread (release / now)  verdict"
+    )
+    lines = [header, "-" * len(header)]
+    for cell in cells:
+        _, word = verdict(cell, version, accepted)
+        spread = (
+            f"{min(cell.release):.0f}-{max(cell.release):.0f} / "
+            f"{min(cell.now):.0f}-{max(cell.now):.0f}"
+        )
+        lines.append(
+            f"{cell.operation:<14} {cell.database:<9} "
+            f"{statistics.median(cell.release):>12.0f} us {statistics.median(cell.now):>6.0f} us "
+            f"{cell.ratio:>5.2f}x  {spread:<22} {word}"
+        )
+    return "\n".join(lines)
+
+
+def _databases(
+    scratch: Path, only: str | None
+) -> tuple[list[str], str | None, PostgresServer | None]:
+    """The databases to measure on, and a PostgreSQL server when one is used."""
+    kinds = [only] if only else ["sqlite", "postgres"]
+    if "postgres" not in kinds:
+        return kinds, None, None
+    try:
+        server = start_postgres(scratch / "postgres")
+    except PostgresUnavailable as error:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            raise CannotMeasure(f"CI must measure PostgreSQL, but {error}") from error
+        print(f"== SKIPPED PostgreSQL: {error}")
+        return [kind for kind in kinds if kind != "postgres"], None, None
+    return kinds, server.url(driver="postgresql"), server
+
+
+def measure(release_tree: Path, arguments: argparse.Namespace, scratch: Path) -> list[Cell]:
+    kinds, postgres_url, server = _databases(scratch, arguments.only)
+    try:
+        operations = [
+            operation
+            for operation in supported_operations(REPO_ROOT)
+            if operation in supported_operations(release_tree)
+        ]
+        cells = {
+            (kind, operation): Cell(kind, operation) for kind in kinds for operation in operations
+        }
+        databases = Databases(scratch, postgres_url)
+        trees = [("release", release_tree), ("now", REPO_ROOT)]
+        for run in range(1, arguments.runs + 1):
+            # The order of the trees alternates, so a drift of the machine favours neither.
+            ordered = trees if run % 2 else trees[::-1]
+            for kind in kinds:
+                for name, tree in ordered:
+                    figures = run_child(
+                        tree, databases.new(kind), operations, arguments.requests, arguments.warmup
+                    )
+                    for operation, value in figures.items():
+                        getattr(cells[(kind, operation)], name).append(value)
+            print(f"-- run {run}/{arguments.runs} measured", flush=True)
+        return list(cells.values())
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.budget", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per tree (5)")
+    parser.add_argument("--requests", type=int, default=600, help="measured requests per op")
+    parser.add_argument("--warmup", type=int, default=150, help="requests before measuring")
+    parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
+    parser.add_argument(
+        "--against", type=Path, help="a checkout to compare with instead of the last release"
+    )
+    arguments = parser.parse_args(argv)
+    try:
+        accepted = accepted_costs()
+        with tempfile.TemporaryDirectory(prefix="bench-budget-") as scratch_name:
+            scratch = Path(scratch_name)
+            if arguments.against:
+                version = arguments.against.name
+                print(f"== performance budget: this tree against {arguments.against}")
+                cells = measure(arguments.against.resolve(), arguments, scratch)
+            else:
+                version, commit = last_release()
+                print(f"== performance budget: this tree against release {version} ({commit[:12]})")
+                with worktree(commit, scratch) as release_tree:
+                    cells = measure(release_tree, arguments, scratch)
+    except CannotMeasure as error:
+        print(f"bench-check cannot measure: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"\nServer CPU per request, medians of {arguments.runs} interleaved runs of "
+        f"{arguments.requests} requests (budget: {BUDGET:.2f}x the last release):\n"
+    )
+    print(render(cells, version, accepted))
+    over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]
+    if over:
+        names = ", ".join(f"{cell.operation} on {cell.database}" for cell in over)
+        print(
+            f"\nerror: over budget against release {version}: {names}. Make it cheaper, or "
+            f"accept the cost with its reason in {ACCEPTED_COSTS.relative_to(REPO_ROOT)}."
+        )
+        return 1
+    print(f"\nWithin budget against release {version}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
