@@ -30,7 +30,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
 )
 
 from backend.db import Database, DatabaseConflict, Transaction
@@ -41,7 +40,8 @@ from generated.models import Task, TaskCreate
 keys = IdempotencyKeyRecord.__table__  # type: ignore[attr-defined]
 
 CREATED: Final = 201
-# Expired keys are deleted by one keyed create in PURGE_EVERY of a process, PURGE_BATCH at most.
+# One keyed create in PURGE_EVERY of a process deletes its owner's expired keys, PURGE_BATCH
+# at most.
 PURGE_EVERY: Final = 16
 PURGE_BATCH: Final = 100
 # How often a create is tried again when the key's row was stale, or vanished, in between.
@@ -160,13 +160,15 @@ def _forget_stale_statement() -> ClauseElement:
 
 
 def _purge_statement() -> ClauseElement:
+    """The owner's expired keys, PURGE_BATCH at most: like every statement here, it stays
+    within one owner's rows (docs/SCALING.md; dormant owners' keys: docs/OPERATIONS.md)."""
     expired = (
-        select(keys.c.user_id, keys.c.key)
-        .where(keys.c.expires_at <= bindparam("now"))
+        select(keys.c.key)
+        .where(keys.c.user_id == bindparam("owner"), keys.c.expires_at <= bindparam("now"))
         .order_by(keys.c.expires_at)
         .limit(PURGE_BATCH)
     )
-    return delete(keys).where(tuple_(keys.c.user_id, keys.c.key).in_(expired))
+    return delete(keys).where(keys.c.user_id == bindparam("owner"), keys.c.key.in_(expired))
 
 
 class Outcome(Enum):
@@ -252,7 +254,7 @@ class IdempotencyKeys:
         now = self.clock()
         self._creates += 1
         if self._creates % self.purge_every == 0:
-            await writer.write(self._purge, {"now": now})
+            await writer.write(self._purge, {"owner": owner, "now": now})
         params = {
             "owner": owner,
             "key": key,

@@ -210,7 +210,9 @@ def _listing(shape: FilterShape, postgres: bool, plan: Plan = Plan.RANGE) -> Sel
         tag: BindParameter[str] = bindparam(f"tag_{index}")
         if plan is Plan.WINDOW:  # a few rows: look each one's tag up by the primary key
             carries = select(task_tag.c.task_id).where(
-                task_tag.c.task_id == tasks.c.id, task_tag.c.tag == tag
+                task_tag.c.user_id == bindparam("owner"),
+                task_tag.c.task_id == tasks.c.id,
+                task_tag.c.tag == tag,
             )
             statement = statement.where(carries.exists())
         else:
