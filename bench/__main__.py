@@ -1,6 +1,8 @@
 """`python -m bench`: measure the API against its baselines and write docs/BENCHMARKS.md."""
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import secrets
 import sys
@@ -9,6 +11,7 @@ import time
 from pathlib import Path
 
 from bench import database as db
+from bench.budget import CannotMeasure, last_release, worktree
 from bench.codegen_timing import time_codegen
 from bench.load import ensure_wrk
 from bench.plan import DatabaseReport, Options, run_database
@@ -33,12 +36,33 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
     parser.add_argument("--skip-scaling", action="store_true", help="no 1k/100k/1M list runs")
     parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="another checkout of the API to measure beside this one (repeatable), "
+        "e.g. 1.0.0=../release-1.0.0; the last release's tree is measured unless --no-release",
+    )
+    parser.add_argument(
+        "--no-release", action="store_true", help="do not measure the last release's tree"
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=REPO_ROOT / "docs" / "BENCHMARKS.md",
         help="where the Markdown report goes (default docs/BENCHMARKS.md)",
     )
     return parser.parse_args(argv)
+
+
+def named_trees(arguments: argparse.Namespace) -> list[tuple[str, Path]]:
+    trees = []
+    for given in arguments.tree:
+        name, separator, path = given.partition("=")
+        if not separator or not Path(path).is_dir():
+            raise SystemExit(f"--tree {given!r}: expected NAME=PATH of a checkout")
+        trees.append((name, Path(path).resolve()))
+    return trees
 
 
 def build_options(arguments: argparse.Namespace) -> Options:
@@ -60,7 +84,20 @@ def build_options(arguments: argparse.Namespace) -> Options:
 
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
-    options = build_options(arguments)
+    with contextlib.ExitStack() as stack:
+        trees = named_trees(arguments)
+        if not arguments.no_release:
+            try:
+                version, commit = last_release()
+            except CannotMeasure as error:
+                raise SystemExit(f"the last release's tree cannot be measured: {error}") from None
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+            trees.insert(0, (f"release {version}", stack.enter_context(worktree(commit, scratch))))
+        options = dataclasses.replace(build_options(arguments), trees=tuple(trees))
+        return measure_all(arguments, options, argv)
+
+
+def measure_all(arguments: argparse.Namespace, options: Options, argv: list[str]) -> int:
     started = time.monotonic()
     wrk = ensure_wrk()
     load = os.getloadavg()[0]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import database as db
+from bench.inprocess import supported_operations
 from bench.load import Measurement, Request, run_wrk
 from bench.servers import ServerFailed, UvicornServer, http_request, mint_token
 
@@ -30,6 +31,15 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "api": ("list", "get", "create", "create+key", "update", "toggle", "delete"),
 }
 OPERATION_ORDER = ("list", "get", "create", "create+key", "update", "toggle", "delete")
+
+
+def operations_of(target: str, options: Options) -> tuple[str, ...]:
+    """What a target serves: a baseline its own; another API tree, what its contract has."""
+    if target in OPERATIONS:
+        return OPERATIONS[target]
+    tree = dict(options.trees)[target]
+    return tuple(op for op in OPERATIONS["api"] if op in supported_operations(tree))
+
 
 READER = "bench-user-1"  # list and get
 UPDATER = "bench-user-2"  # update and toggle
@@ -50,6 +60,9 @@ class Options:
     max_scale: int
     skip_scaling: bool
     deep_walk_seconds: float
+    # Other checkouts of the API measured beside this one, by name (the last release's
+    # tree, an older one): their own code, on this tree's database schema.
+    trees: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass
@@ -191,11 +204,14 @@ def running_servers(
     """Start every target; a target that does not come up stops the run."""
     env = {"DATABASE_URL": context.database.url, "BETTER_AUTH_SECRET": context.secret}
     started: dict[str, UvicornServer] = {}
+    targets = [(name, app, repo_root) for name, app in TARGETS.items()]
+    targets += [(name, API_APP, tree) for name, tree in context.options.trees]
     try:
-        for name, app in TARGETS.items():
-            server = UvicornServer(
-                app, env, repo_root, log_dir / f"{context.database.kind}-{name}.log"
-            )
+        for name, app, root in targets:
+            log_name = f"{context.database.kind}-{name.replace(' ', '-')}.log"
+            # Another tree serves this tree's schema, which its own migrations do not know.
+            own_env = env if root == repo_root else {**env, "MIGRATE_ON_START": "false"}
+            server = UvicornServer(app, own_env, root, log_dir / log_name)
             try:
                 server.start()
             except ServerFailed:
@@ -218,7 +234,7 @@ def measure_operations(
     results: dict[tuple[str, str], Result] = {}
     for operation in OPERATION_ORDER:
         for name, server in servers.items():
-            if operation not in OPERATIONS[name]:
+            if operation not in operations_of(name, context.options):
                 continue
             result = Result(report.kind, name, operation)
             reason = _preflight(context, server, operation)

@@ -13,8 +13,17 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.load import CONNECTIONS, THREADS
-from bench.plan import DatabaseReport, Options, Result, ScalingResult
+from bench.plan import (
+    OPERATION_ORDER,
+    OPERATIONS,
+    DatabaseReport,
+    Options,
+    Result,
+    ScalingResult,
+)
 from tests.support.postgres import PostgresUnavailable, find_pg_bin
+
+BASELINES = frozenset(OPERATIONS) - {"api"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,22 @@ def machine_facts(wrk: str, options: Options, mode: str) -> list[tuple[str, str]
             f"{options.rounds} interleaved rounds, medians",
         ),
         ("Dataset", f"{options.users} users x {options.tasks_per_user:,} tasks"),
+        (
+            "Other trees of the API",
+            ", ".join(f"{name} ({_commit_of(tree)})" for name, tree in options.trees) or "none",
+        ),
     ]
+
+
+def _commit_of(tree: Path) -> str:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "not a git checkout"
 
 
 def _failures(result: Result) -> str:
@@ -151,6 +175,16 @@ def ratio_lines(report: DatabaseReport) -> list[str]:
             if mine and theirs:
                 lines.append(
                     f"- {operation}: {left} / {right} = "
+                    f"{mine.requests_per_second / theirs.requests_per_second:.2f}x req/s "
+                    f"(p50 {mine.p50_ms:.2f} vs {theirs.p50_ms:.2f} ms)"
+                )
+    # Other trees of the API (the last release, an older one): this tree against each.
+    for tree in sorted({result.target for result in report.results} - BASELINES - {"api"}):
+        for operation in OPERATION_ORDER:
+            mine, theirs = _find(report, "api", operation), _find(report, tree, operation)
+            if mine and theirs:
+                lines.append(
+                    f"- {operation}: api / {tree} = "
                     f"{mine.requests_per_second / theirs.requests_per_second:.2f}x req/s "
                     f"(p50 {mine.p50_ms:.2f} vs {theirs.p50_ms:.2f} ms)"
                 )
