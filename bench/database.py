@@ -248,6 +248,38 @@ def seed_tasks(database: Database, user_id: str, count: int, *, offset: int = 0)
     return IdRange(first=int(after[0]), last=int(after[1]))
 
 
+def many_user_id(number: int) -> str:
+    return f"bench-many-{number:05d}"
+
+
+def seed_many_users(database: Database, users: int, per_user: int) -> None:
+    """`users` users with `per_user` tasks each, numbered as one dataset: the word and tag
+    frequencies of _rows hold across all of them (a 1% word is in 1% of every user's
+    tasks; the rare word in ten tasks of ten users out of 1,000,000)."""
+    rows = (
+        row
+        for number in range(users)
+        for row in _rows(many_user_id(number), per_user, number * per_user, database.kind)
+    )
+    if database.kind == "sqlite":
+        with _sqlite(database) as connection:
+            connection.executemany(
+                f"INSERT INTO tasks ({COLUMNS}) VALUES ({', '.join('?' * 11)})", rows
+            )
+        connection.close()
+        return
+    with psycopg.connect(_conninfo(database)) as pg_connection:
+        with (
+            pg_connection.cursor() as cursor,
+            cursor.copy(f"COPY tasks ({COLUMNS}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        pg_connection.commit()
+        pg_connection.autocommit = True
+        pg_connection.execute("ANALYZE tasks")
+
+
 def count_tasks(database: Database, user_id: str) -> int:
     if database.kind == "sqlite":
         connection = _sqlite(database)

@@ -295,6 +295,35 @@ FILTERED_PAGES = {
 DEEP_FILTER = f"&tag={db.COMMON_TAG}"
 
 
+# The second shape of 1,000,000 tasks: many users with a few each. The listing user owns
+# task numbers 4,200-4,299, so one of each: the 1% word, the rare word, the 1% tag.
+MANY_USERS = 10_000
+TASKS_PER_MANY_USER = 100
+MANY_USER = db.many_user_id(42)
+
+
+def _many_user_plans(
+    context: Context, server: UvicornServer, report: DatabaseReport
+) -> list[tuple[ScalingResult, UvicornServer, Request]]:
+    """Filtered first pages of one user among MANY_USERS, after seeding them."""
+    started = time.perf_counter()
+    db.seed_many_users(context.database, MANY_USERS, TASKS_PER_MANY_USER)
+    print(
+        f"-- {report.kind}: {MANY_USERS:,} users x {TASKS_PER_MANY_USER} tasks seeded in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    shape = f"{MANY_USERS:,} users x {TASKS_PER_MANY_USER}"
+    total = MANY_USERS * TASKS_PER_MANY_USER
+    return [
+        (
+            ScalingResult(report.kind, "api", f"{name}, {shape}", tasks=total),
+            server,
+            Request("GET", f"/api/{MANY_USER}/tasks?limit=20{filters}"),
+        )
+        for name, filters in FILTERED_PAGES.items()
+    ]
+
+
 def _filtered_plans(
     context: Context, server: UvicornServer, scale: int, report: DatabaseReport
 ) -> list[tuple[ScalingResult, UvicornServer, Request]]:
@@ -369,6 +398,8 @@ def measure_scaling(
                 report.scaling.append(deep)
         if "api" in servers and scale == max(x for x in SCALES if x <= options.max_scale):
             plans.extend(_filtered_plans(context, servers["api"], scale, report))
+            if scale == MANY_USERS * TASKS_PER_MANY_USER:
+                plans.extend(_many_user_plans(context, servers["api"], report))
         if "raw" in servers:
             plans.append(
                 (
@@ -378,21 +409,28 @@ def measure_scaling(
                 )
             )
         for result, server, request in plans:
-            run_wrk(context.wrk, server.base_url, token, request, options.warmup)
-            _drain(server, token, request)
+            owner_token = context.token(_owner_of(request))
+            run_wrk(context.wrk, server.base_url, owner_token, request, options.warmup)
+            _drain(server, owner_token, request)
             report.scaling.append(result)
         for round_number in range(1, options.rounds + 1):
             for result, server, request in plans:
+                owner_token = context.token(_owner_of(request))
                 report.sample_load()
                 measurement = run_wrk(
-                    context.wrk, server.base_url, token, request, options.duration
+                    context.wrk, server.base_url, owner_token, request, options.duration
                 )
-                _drain(server, token, request)
+                _drain(server, owner_token, request)
                 result.runs.append(measurement)
                 print(
                     f"[{report.kind} {scale:>9,} round {round_number}/{options.rounds}] "
                     f"{result.target:>4} {result.operation:<28} {_describe(measurement)}"
                 )
+
+
+def _owner_of(request: Request) -> str:
+    """The user of an `/api/{user_id}/...` request: its token's subject."""
+    return request.path.split("/")[2]
 
 
 def run_database(
