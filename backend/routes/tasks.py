@@ -6,32 +6,24 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from backend import contract
 from backend.dependencies import (
+    CompletionStateBody,
     Owner,
     Store,
-    StrictCompletionState,
-    StrictTaskCreate,
-    StrictTaskUpdate,
+    TaskCreateBody,
     TaskId,
+    TaskUpdateBody,
     query_of,
 )
 from backend.errors import InvalidRequest
 from backend.filters import TaskFilters
 from backend.idempotency import IdempotencyKeys, location_of
 from backend.pagination import decode_cursor
-from generated.models import (
-    CompletionState,
-    Task,
-    TaskCreate,
-    TaskPriority,
-    TaskSort,
-    TaskStatusFilter,
-    TaskUpdate,
-)
+from generated.models import Task, TaskPriority, TaskSort, TaskStatusFilter
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
 
@@ -97,9 +89,8 @@ async def list_tasks(
 @router.post("", response_model=Task, status_code=201, operation_id="createTask")
 async def create_task(
     owner: Owner,
-    _: StrictTaskCreate,
+    body: TaskCreateBody,
     store: Store,
-    body: TaskCreate,
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -126,9 +117,7 @@ async def get_task(owner: Owner, task_id: TaskId, store: Store) -> Task:
 
 
 @router.put("/{task_id}", response_model=Task, operation_id="updateTask")
-async def update_task(
-    owner: Owner, _: StrictTaskUpdate, task_id: TaskId, store: Store, body: TaskUpdate
-) -> Task:
+async def update_task(owner: Owner, body: TaskUpdateBody, task_id: TaskId, store: Store) -> Task:
     """Change the fields the body names; the response is the task afterwards."""
     if not body.model_fields_set:
         raise InvalidRequest("body", "name at least one field to change")
@@ -144,11 +133,7 @@ async def delete_task(owner: Owner, task_id: TaskId, store: Store) -> Response:
 
 @router.patch("/{task_id}/complete", response_model=Task, operation_id="toggleTaskCompletion")
 async def toggle_task_completion(
-    owner: Owner,
-    _: StrictCompletionState,
-    task_id: TaskId,
-    store: Store,
-    state: Annotated[CompletionState | None, Body()] = None,
+    owner: Owner, state: CompletionStateBody, task_id: TaskId, store: Store
 ) -> Task:
     """Set completion to the body's state, or flip it; the response is the state produced."""
     if state is None:

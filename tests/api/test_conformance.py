@@ -27,7 +27,7 @@ from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from backend import contract as backend_contract
 from backend.body_limits import BODY_METHODS
-from backend.dependencies import Owner, Store, get_current_user, get_owner, get_store, query_of
+from backend.dependencies import Owner, Store, get_owner, get_store, query_of
 from backend.main import create_app
 from backend.routes import tasks
 from backend.routes.tasks import ListQuery
@@ -181,10 +181,27 @@ def _served_parameters(route: Any) -> dict[tuple[str, str], Any]:
         for location in PARAMETER_LOCATIONS:
             for field in getattr(dependant, f"{location}_params"):
                 parameters.setdefault((location, field.alias), field)
-        model: type[BaseModel] | None = getattr(dependant.call, "query_model", None)
-        for name, info in (model.model_fields if model else {}).items():
-            parameters.setdefault(("query", info.alias or name), ModelParameter(name, info))
+        for location in ("path", "query"):
+            model: type[BaseModel] | None = getattr(dependant.call, f"{location}_model", None)
+            for name, info in (model.model_fields if model else {}).items():
+                parameters.setdefault((location, info.alias or name), ModelParameter(name, info))
     return parameters
+
+
+def _served_body(route: Any) -> Any:
+    """FastAPI's body field, or the model a dependency checks the body against (a field of
+    that type, optional when None is among its values)."""
+    if route.body_field is not None:
+        return route.body_field
+    for dependant in _dependants(route.dependant):
+        model = getattr(dependant.call, "body_model", None)
+        if model is not None:
+            optional = type(None) in typing.get_args(model)
+            info = FieldInfo.from_annotated_attribute(
+                model, None if optional else PydanticUndefined
+            )
+            return ModelParameter("body", info)
+    return None
 
 
 def _parameter_problems(
@@ -237,7 +254,7 @@ def _body_problems(
     operation_id: str, route: Any, operation: Mapping[str, Any], contract: Mapping[str, Any]
 ) -> list[str]:
     body = operation.get("requestBody")
-    field = route.body_field
+    field = _served_body(route)
     where = f"{operation_id}: request body"
     if field is None and body is None:
         return []
@@ -304,18 +321,16 @@ def _producible_error_statuses(route: Any) -> set[int]:
     """The error statuses the app can answer for this route, read from how it is built."""
     calls = {dependant.call for dependant in _dependants(route.dependant)}
     statuses = {500}  # errors.py turns anything unexpected into a 500 problem
-    if get_current_user in calls:
-        statuses.add(401)
     if get_owner in calls:
-        statuses.add(403)
+        statuses |= {401, 403}  # the token, then its subject against the path
     if get_store in calls:
         statuses.add(503)  # errors.py: the database is unavailable
     parameters = _served_parameters(route)
-    if parameters or route.body_field is not None:
+    if parameters or _served_body(route) is not None:
         statuses.add(422)
     if ("path", "task_id") in parameters:
         statuses.add(404)  # the store's TaskNotFound
-    if route.body_field is not None or set(route.methods or ()) & BODY_METHODS:
+    if _served_body(route) is not None or set(route.methods or ()) & BODY_METHODS:
         statuses |= {413, 415}  # BodyLimits admits bodies by method, before routing
     return statuses
 
