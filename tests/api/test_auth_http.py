@@ -313,3 +313,26 @@ def test_uvicorn_refuses_to_start_without_configuration(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "BETTER_AUTH_SECRET" in result.stderr
     assert "BETTER_AUTH_JWKS_URL" in result.stderr
+
+
+# --- the order of the checks: token, then the path, then the owner ---------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/%3A/tasks", "/api/%3A/tasks/1", "/api/%3A/tasks/x"])
+async def test_without_a_token_an_invalid_path_is_still_401(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """Nothing about the request is judged before the caller is known."""
+    response = await client.get(path)
+    assert_unauthorized(response, token_presented=False)
+
+
+async def test_with_a_token_an_invalid_path_is_422_not_403(
+    client: httpx.AsyncClient, owner: str
+) -> None:
+    """The path's user id is checked against the contract before it is compared with `sub`."""
+    response = await client.get("/api/%3A/tasks", headers=token_for(owner))
+    assert response.status_code == 422, response.text
+    assert [issue["location"] for issue in response.json()["errors"]] == ["path.user_id"]
+    other = await client.get(f"/api/{new_owner()}/tasks", headers=token_for(owner))
+    assert other.status_code == 403, other.text
