@@ -1,0 +1,51 @@
+"""`make lint`'s migration lint: squawk on the PostgreSQL SQL of every Alembic revision."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = ROOT / "alembic.ini"
+SQUAWK_CONFIG = ROOT / "lint" / "squawk.toml"
+# Offline mode never connects: the URL only picks the dialect.
+OFFLINE_URL = "postgresql+psycopg://lint@127.0.0.1/lint"
+
+
+def revision_sql(previous: str, revision: str) -> str:
+    """What `alembic upgrade PREVIOUS:REVISION --sql` writes for PostgreSQL."""
+    output = io.StringIO()
+    config = Config(str(ALEMBIC_INI), output_buffer=output)
+    config.attributes["database_url"] = OFFLINE_URL
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, f"{previous}:{revision}", sql=True)
+    return output.getvalue()
+
+
+def main() -> int:
+    script = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
+    squawk = Path(sys.executable).parent / "squawk"
+    with tempfile.TemporaryDirectory(prefix="squawk-") as scratch:
+        files = []
+        for found in reversed(list(script.walk_revisions())):
+            previous = found.down_revision or "base"
+            assert isinstance(previous, str), "the chain has no merge revisions"
+            path = Path(scratch) / Path(found.path).with_suffix(".sql").name
+            path.write_text(revision_sql(previous, found.revision), encoding="utf-8")
+            files.append(str(path))
+        print(f"== squawk {SQUAWK_CONFIG.relative_to(ROOT)} on {len(files)} revision(s)")
+        result = subprocess.run(
+            [str(squawk), "--config", str(SQUAWK_CONFIG), *files], check=False
+        )
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
