@@ -33,15 +33,18 @@ def main() -> int:
     script = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
     squawk = Path(sys.executable).parent / "squawk"
     with tempfile.TemporaryDirectory(prefix="squawk-") as scratch:
-        files = []
+        files, names = [], []
         for found in reversed(list(script.walk_revisions())):
             previous = found.down_revision or "base"
-            assert isinstance(previous, str), "the chain has no merge revisions"
+            if not isinstance(previous, str):
+                raise SystemExit(f"{found.revision}: a merge revision; lint its ranges by hand")
             path = Path(scratch) / Path(found.path).with_suffix(".sql").name
             path.write_text(revision_sql(previous, found.revision), encoding="utf-8")
             files.append(str(path))
-        print(f"== squawk {SQUAWK_CONFIG.relative_to(ROOT)} on {len(files)} revision(s)")
-        result = subprocess.run(
+            names.append(found.revision)
+        sys.stdout.write(f"== squawk on {len(files)} revision(s): {', '.join(names)}\n")
+        sys.stdout.flush()
+        result = subprocess.run(  # noqa: S603 (the venv's squawk on files written here)
             [str(squawk), "--config", str(SQUAWK_CONFIG), *files], check=False
         )
     return result.returncode

@@ -50,4 +50,3 @@ def create_fold_function() -> str:
 
 def drop_fold_function() -> str:
     return f"DROP FUNCTION IF EXISTS {FOLD_FUNCTION}(text)"
-

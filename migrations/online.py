@@ -145,6 +145,10 @@ def backfill(
     after, visited = 0, 0
     while rows := connection.execute(select.encode(), (after, batch_size)).fetchall():
         statement, params = update(rows)
-        with_lock_retries(lambda: connection.execute(statement.encode(), params), what)
+
+        def run(statement: str = statement, params: Sequence[object] = params) -> None:
+            connection.execute(statement.encode(), params)
+
+        with_lock_retries(run, what)
         after, visited = rows[-1][0], visited + len(rows)
     return visited
