@@ -85,8 +85,8 @@ POSTGRES_TAG_TABLE = (
 POSTGRES_SEARCH_INDEX = (
     "ON tasks USING gin (title_folded gin_trgm_ops, description_folded gin_trgm_ops)"
 )
-# While the backfill runs, the previous release keeps writing titles without their folded
-# form: this trigger (removed once the backfill is done) folds them as they are written.
+# While the migration runs, the previous release keeps writing titles without their folded
+# form: this trigger folds them as they are written, until the migration's last step.
 FOLD_TRIGGER = (
     f"""
     CREATE OR REPLACE FUNCTION task_fold_migration() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -220,12 +220,6 @@ def upgrade_postgres_online() -> None:
         online.backfill(
             FOLD_SELECT, fold_batch, batch_size=ONLINE_BACKFILL_BATCH, what="fold a batch of tasks"
         )
-        online.atomically(
-            "DROP TRIGGER IF EXISTS task_fold_migration ON tasks",
-            f"{OWN_FUNCTION}\nDROP FUNCTION IF EXISTS task_fold_migration()",
-            f"{OWN_FUNCTION}\n{drop_fold_function()}",
-            what="remove the folding trigger",
-        )
         online.create_index_concurrently(
             "ix_tasks_owner_priority", "ON tasks (user_id, priority, created_at, id)"
         )
@@ -235,6 +229,13 @@ def upgrade_postgres_online() -> None:
         )
         online.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm", what="create pg_trgm")
         online.create_index_concurrently(SEARCH_INDEX, POSTGRES_SEARCH_INDEX)
+        # Last: the previous release writes until the very end of the migration.
+        online.atomically(
+            "DROP TRIGGER IF EXISTS task_fold_migration ON tasks",
+            f"{OWN_FUNCTION}\nDROP FUNCTION IF EXISTS task_fold_migration()",
+            f"{OWN_FUNCTION}\n{drop_fold_function()}",
+            what="remove the folding trigger",
+        )
 
 
 def fold_batch(rows: Sequence[tuple[Any, ...]]) -> tuple[str, Sequence[object]]:
