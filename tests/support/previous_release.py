@@ -97,7 +97,7 @@ async def _serve(
     traffic = Traffic()
     rng = random.Random(worker)
     # Each worker updates its own seeded tasks: the last acknowledged update is the row's.
-    own = [task_id for task_id in range(1 + worker, tasks + 1, workers)]
+    own = range(1 + worker, tasks + 1, workers)
     connection = await psycopg.AsyncConnection.connect(
         conninfo, autocommit=True, row_factory=dict_row
     )
