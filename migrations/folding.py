@@ -16,7 +16,8 @@ FOLD_FUNCTION: Final = "migration_fold"
 
 
 def _mappings() -> tuple[dict[str, str], dict[str, str]]:
-    single, multiple = {}, {}
+    single: dict[str, str] = {}
+    multiple: dict[str, str] = {}
     for code in range(1, sys.maxunicode + 1):
         if 0xD800 <= code <= 0xDFFF:
             continue
