@@ -19,18 +19,26 @@ SQUAWK_CONFIG = ROOT / "lint" / "squawk.toml"
 OFFLINE_URL = "postgresql+psycopg://lint@127.0.0.1/lint"
 
 
-def revision_sql(previous: str, revision: str) -> str:
-    """What `alembic upgrade PREVIOUS:REVISION --sql` writes for PostgreSQL."""
-    output = io.StringIO()
+def alembic_config(script_location: Path | None, output: io.StringIO | None = None) -> Config:
     config = Config(str(ALEMBIC_INI), output_buffer=output)
+    if script_location is not None:
+        config.set_main_option("script_location", str(script_location))
     config.attributes["database_url"] = OFFLINE_URL
     config.attributes["configure_logging"] = False
-    command.upgrade(config, f"{previous}:{revision}", sql=True)
+    return config
+
+
+def revision_sql(script_location: Path | None, previous: str, revision: str) -> str:
+    """What `alembic upgrade PREVIOUS:REVISION --sql` writes for PostgreSQL."""
+    output = io.StringIO()
+    command.upgrade(alembic_config(script_location, output), f"{previous}:{revision}", sql=True)
     return output.getvalue()
 
 
-def main() -> int:
-    script = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
+def main(argv: list[str]) -> int:
+    """Lint migrations/ (or the Alembic script directory given as the one argument)."""
+    script_location = Path(argv[0]) if argv else None
+    script = ScriptDirectory.from_config(alembic_config(script_location))
     squawk = Path(sys.executable).parent / "squawk"
     with tempfile.TemporaryDirectory(prefix="squawk-") as scratch:
         files, names = [], []
@@ -39,7 +47,9 @@ def main() -> int:
             if not isinstance(previous, str):
                 raise SystemExit(f"{found.revision}: a merge revision; lint its ranges by hand")
             path = Path(scratch) / Path(found.path).with_suffix(".sql").name
-            path.write_text(revision_sql(previous, found.revision), encoding="utf-8")
+            path.write_text(
+                revision_sql(script_location, previous, found.revision), encoding="utf-8"
+            )
             files.append(str(path))
             names.append(found.revision)
         sys.stdout.write(f"== squawk on {len(files)} revision(s): {', '.join(names)}\n")
@@ -51,4 +61,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

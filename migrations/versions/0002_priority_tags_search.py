@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 # SQLite: ids per batch of the backfill (one writer: the batches only bound memory).
 BACKFILL_BATCH = 10_000
 # PostgreSQL: a batch's rows are locked while its UPDATE runs (tens of milliseconds).
-ONLINE_BACKFILL_BATCH = 2_000
+ONLINE_BACKFILL_BATCH = 1_000
 PRIORITY_CHECK = "ck_tasks_priority"
 EMPTY_TAGS = {"postgresql": "'{}'", "sqlite": "'[]'"}
 

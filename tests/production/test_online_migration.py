@@ -46,12 +46,13 @@ async def test_the_previous_release_keeps_serving_while_the_migrations_run(
     traffic = result.traffic
     logger.info(
         "upgrade 0001 -> head of %d tasks: %.1f s; %d statements of the previous release "
-        "meanwhile, the longest waited %.3f s (%s)",
+        "meanwhile, the longest waited %.3f s (%s, %.1f s into the upgrade)",
         TASKS,
         result.seconds,
         traffic.statements,
         traffic.longest_wait,
         traffic.longest_statement,
+        traffic.longest_started_at - result.started_at,
     )
     assert result.returncode == 0, result.output
     assert traffic.failures == []

@@ -72,6 +72,7 @@ class Traffic:
     statements: int = 0
     longest_wait: float = 0.0
     longest_statement: str = ""
+    longest_started_at: float = 0.0  # time.perf_counter() when the longest wait began
     failures: list[str] = field(default_factory=list)
     # Acknowledged writes: task id -> the kept fields of the last acknowledged row.
     acknowledged: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -84,7 +85,8 @@ class UpgradeUnderLoad:
     """The upgrade's duration, exit status and output, and the traffic beside it."""
 
     seconds: float
-    finished_at: float  # time.perf_counter() when the upgrade had exited
+    started_at: float  # time.perf_counter() when the upgrade began
+    finished_at: float  # and when it had exited
     returncode: int
     output: str
     traffic: Traffic
@@ -135,6 +137,7 @@ async def _serve(
                 traffic.statements += 1
                 if waited > traffic.longest_wait:
                     traffic.longest_wait, traffic.longest_statement = waited, kind
+                    traffic.longest_started_at = started
             if kind != "list":
                 for row in rows:
                     traffic.acknowledged[row["id"]] = {name: row[name] for name in KEPT}
@@ -177,8 +180,10 @@ async def upgrade_under_load(
         if traffic.longest_wait > merged.longest_wait:
             merged.longest_wait = traffic.longest_wait
             merged.longest_statement = traffic.longest_statement
+            merged.longest_started_at = traffic.longest_started_at
     return UpgradeUnderLoad(
         seconds=finished_at - started,
+        started_at=started,
         finished_at=finished_at,
         returncode=migration.returncode or 0,
         output=output.decode(errors="replace"),
