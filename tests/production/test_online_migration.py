@@ -57,9 +57,8 @@ async def test_the_previous_release_keeps_serving_while_the_migrations_run(
     assert result.returncode == 0, result.output
     assert traffic.failures == []
     assert traffic.statements > 100, "the previous release barely ran during the upgrade"
-    assert traffic.longest_wait <= LONGEST_WAIT_SECONDS, (
-        f"a {traffic.longest_statement} waited {traffic.longest_wait:.3f} s"
-    )
+    longest_wait = traffic.longest_wait  # named, so a failure does not print every write
+    assert longest_wait <= LONGEST_WAIT_SECONDS, f"a {traffic.longest_statement} waited"
     assert traffic.acknowledged, "no write was acknowledged during the upgrade"
     assert stored_rows(conninfo, list(traffic.acknowledged)) == traffic.acknowledged
 
