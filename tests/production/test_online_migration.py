@@ -9,6 +9,7 @@ import uuid
 
 import psycopg
 import pytest
+from alembic import command
 
 from backend.schema import alembic_config, head_revision
 from backend.search import fold
@@ -27,19 +28,13 @@ LONGEST_WAIT_SECONDS = 1.0
 FOLDED_BEFORE_EXIT_SECONDS = 2.0
 
 
-def upgrade_to(url: str, revision: str) -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(url), revision)
-
-
 async def test_the_previous_release_keeps_serving_while_the_migrations_run(
     postgres_server: PostgresServer,
 ) -> None:
     name = f"online_{uuid.uuid4().hex[:12]}"
     url = postgres_server.create_database(name)
     conninfo = postgres_server.conninfo(name)
-    upgrade_to(url, "0001")
+    command.upgrade(alembic_config(url), "0001")
     seed_revision_1(conninfo, tasks=TASKS, users=USERS)
 
     result = await upgrade_under_load(url, conninfo, tasks=TASKS, users=USERS)
