@@ -65,6 +65,8 @@ lint: $(STAMP) lint-contract client-check
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) codegen.py --check
+	@echo "== migration lint: squawk on the SQL of every revision (PostgreSQL 15, timeouts required)"
+	$(PY) lint/migration_lint.py
 
 $(NPM_STAMP): package-lock.json
 	@echo "== installing the pinned npm tools into node_modules (npm ci)"

@@ -34,6 +34,7 @@ from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import SQLModel
 
+from backend.pooler import PREPARED_STATEMENT_ERRORS, refuses_startup_options, warn_pooler_found
 from backend.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -240,6 +241,7 @@ class PostgresDatabase(Database):
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
+                    await self._detect_transaction_pooler()
                     pool = self._new_pool()
                     await pool.open(wait=False)
                     self._pool = pool
@@ -247,6 +249,8 @@ class PostgresDatabase(Database):
             # statement_timeout bounds the server's work; this bounds the wait for an answer
             # from a server that stopped answering without closing the connection.
             async with asyncio.timeout(self._timeout * 2), self._pool.connection() as connection:
+                if self._transaction_pooler and connection.prepare_threshold is not None:
+                    connection.prepare_threshold = None
                 yield connection
                 # Noted here rather than in a pool `reset` callback: that costs an extra await
                 # on every return (about 10 us a request, measured).
@@ -254,12 +258,46 @@ class PostgresDatabase(Database):
         except (PoolTimeout, PoolClosed, TimeoutError) as error:
             raise DatabaseUnavailable(type(error).__name__) from error
 
+    # A transaction-mode pooler found although DATABASE_TRANSACTION_POOLER is off: the pool
+    # switches to what the setting would have chosen, instead of answering 5xx.
+
+    async def _detect_transaction_pooler(self) -> None:
+        """Before the pool opens: a pooler that refuses the startup options is one."""
+        if self._transaction_pooler:
+            return
+        try:
+            probe = await psycopg.AsyncConnection.connect(
+                self._conninfo, **self._connection_options()
+            )
+        except psycopg.OperationalError as error:
+            if refuses_startup_options(error):
+                self._use_transaction_pooler(error)
+            return  # any other failure is the pool's to report
+        await probe.close()
+
+    def _use_transaction_pooler(self, cause: psycopg.Error) -> None:
+        if not self._transaction_pooler:
+            self._transaction_pooler = True
+            warn_pooler_found(cause)
+
+    async def _execute(
+        self, connection: psycopg.AsyncConnection[Row], sql: str, arguments: Mapping[str, Any]
+    ) -> psycopg.AsyncCursor[Row]:
+        """One statement in autocommit; sent again unprepared if the pooler lost its
+        prepared form (it did not run: the error comes before execution)."""
+        try:
+            return await connection.execute(sql, arguments)
+        except PREPARED_STATEMENT_ERRORS as error:
+            self._use_transaction_pooler(error)
+            connection.prepare_threshold = None
+            return await connection.execute(sql, arguments)
+
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         arguments = {**statement.defaults, **params}
         for attempt in (1, 2):
             try:
                 async with self._connection() as connection:
-                    cursor = await connection.execute(statement.sql, arguments)
+                    cursor = await self._execute(connection, statement.sql, arguments)
                     return await cursor.fetchall()
             except psycopg.OperationalError as error:
                 # A read may be repeated: the connection may have been dropped since its
@@ -275,7 +313,7 @@ class PostgresDatabase(Database):
             async with self._connection() as connection:
                 with _unique_violations_as_conflicts():
                     arguments = {**statement.defaults, **params}
-                    cursor = await connection.execute(statement.sql, arguments)
+                    cursor = await self._execute(connection, statement.sql, arguments)
                 return await cursor.fetchall() if cursor.description else []
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(type(error).__name__) from error

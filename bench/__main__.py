@@ -14,6 +14,7 @@ from bench import database as db
 from bench.budget import CannotMeasure, last_release, worktree
 from bench.codegen_timing import time_codegen
 from bench.load import ensure_wrk
+from bench.online_migration import time_online_migration
 from bench.plan import DatabaseReport, Options, run_database
 from bench.report import console_summary, machine_facts, render
 from tests.support.postgres import PostgresUnavailable, start_postgres
@@ -45,6 +46,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-release", action="store_true", help="do not measure the last release's tree"
+    )
+    parser.add_argument(
+        "--migration-tasks",
+        type=int,
+        default=1_000_000,
+        help="tasks upgraded to head under the previous release's load (0 skips it)",
     )
     parser.add_argument(
         "--output",
@@ -130,6 +137,9 @@ def measure_all(arguments: argparse.Namespace, options: Options, argv: list[str]
                 server.destroy()
     print("== codegen timing")
     codegen = time_codegen(REPO_ROOT)
+    if arguments.migration_tasks and arguments.only != "sqlite":
+        print("== online migration: alembic upgrade head under the previous release's load")
+        time_online_migration(arguments.migration_tasks)
 
     mode = "quick" if arguments.quick else "full"
     command = "python -m bench" + (" " + " ".join(argv) if argv else "")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import context
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 
 from backend.db import set_sqlite_pragmas, sync_url
 from backend.models import SQLModel, is_search_index
@@ -62,6 +62,25 @@ def one_migrator_per_sqlite_file(url: URL) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def one_migrator_per_postgres_database(connection: Connection) -> Iterator[None]:
+    """Same race on PostgreSQL (MIGRATE_ON_START=true with several workers). A session lock,
+    held across the commits of online migrations, and taken before the versions are read."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": POSTGRES_MIGRATION_LOCK})
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.execute(
+            text("SELECT pg_advisory_unlock(:key)"), {"key": POSTGRES_MIGRATION_LOCK}
+        )
+        connection.commit()
+
+
 def run_online() -> None:
     url = sync_url(database_url())
     engine = create_engine(url, poolclass=pool.NullPool)
@@ -75,15 +94,11 @@ def run_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=url.get_backend_name() == "sqlite",
             include_object=include_object,
+            # Each revision is recorded as soon as it is done: an upgrade stopped later
+            # resumes at the next one.
+            transaction_per_migration=True,
         )
-        with context.begin_transaction():
-            if url.get_backend_name() == "postgresql":
-                # Same race on PostgreSQL (MIGRATE_ON_START=true with several workers): the
-                # lock is held to the end of the migration's transaction, and the versions
-                # are read after it is granted.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_MIGRATION_LOCK}
-                )
+        with one_migrator_per_postgres_database(connection), context.begin_transaction():
             context.run_migrations()
     engine.dispose()
 

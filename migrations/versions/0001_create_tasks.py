@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from backend.models import TaskId, TitleType, UTCDateTime
+from migrations import online
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -19,6 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        online.set_timeouts()
     op.create_table(
         "tasks",
         sa.Column("id", TaskId, primary_key=True),

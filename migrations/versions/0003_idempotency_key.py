@@ -1,5 +1,7 @@
 """The idempotency_key table: remembered responses of create requests sent with a key.
 
+Online: a new table and its index, in one transaction that locks no existing table.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01
@@ -11,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from backend.models import UTCDateTime
+from migrations import online
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -19,6 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        online.set_timeouts()
     op.create_table(
         "idempotency_key",
         sa.Column("user_id", sa.String(128), primary_key=True),

@@ -72,7 +72,9 @@ def _free_port() -> int:
         return port
 
 
-def _config(directory: Path, port: int, server: PostgresServer, pool_size: int) -> str:
+def _config(
+    directory: Path, port: int, server: PostgresServer, pool_size: int, ignored: tuple[str, ...]
+) -> str:
     return f"""\
 [databases]
 * = host={server.host} port={server.port}
@@ -87,6 +89,7 @@ pool_mode = transaction
 default_pool_size = {pool_size}
 max_client_conn = 1000
 logfile = {directory / "pgbouncer.log"}
+ignore_startup_parameters = {",".join(ignored)}
 """
 
 
@@ -118,15 +121,20 @@ def _wait_until_ready(process: subprocess.Popen[bytes], bouncer: PgBouncer) -> N
 
 
 @contextlib.contextmanager
-def run_pgbouncer(server: PostgresServer, *, pool_size: int = 20) -> Iterator[PgBouncer]:
-    """PgBouncer on a free port of 127.0.0.1, transaction pooling into `server`."""
+def run_pgbouncer(
+    server: PostgresServer, *, pool_size: int = 20, ignore_startup_parameters: tuple[str, ...] = ()
+) -> Iterator[PgBouncer]:
+    """PgBouncer on a free port of 127.0.0.1, transaction pooling into `server`.
+
+    `ignore_startup_parameters` are accepted and dropped instead of refused (`options` makes
+    it pass the app's session settings silently, as some hosted poolers do)."""
     binary = find_pgbouncer()
     directory, owned = _directory()
     try:
         port = _free_port()
         (directory / "userlist.txt").write_text(f'"{SERVER_USER}" ""\n')
         config = directory / "pgbouncer.ini"
-        config.write_text(_config(directory, port, server, pool_size))
+        config.write_text(_config(directory, port, server, pool_size, ignore_startup_parameters))
         argv = [str(binary), str(config)]
         if os.geteuid() == 0:
             argv = ["runuser", "-u", SERVER_USER, "--", *argv]
