@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from backend.db import SQLITE_TIMESTAMP_FORMAT, sync_url
+from backend.db import sync_url
 from backend.main import create_app
 from backend.schema import alembic_config, head_revision
 from backend.search import fold
 from backend.settings import Settings
+from backend.sqlite import SQLITE_TIMESTAMP_FORMAT
 from tests.conftest import DATABASES, SECRET, token_for
 from tests.support.postgres import PostgresServer
 

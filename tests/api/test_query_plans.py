@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 import codegen
 from backend.db import (
-    SQLITE_TIMESTAMP_FORMAT,
     Database,
     Row,
     Statement,
@@ -31,6 +30,7 @@ from backend.filters import TaskFilters
 from backend.schema import upgrade_to_head
 from backend.search import fold
 from backend.settings import Settings
+from backend.sqlite import SQLITE_TIMESTAMP_FORMAT
 from backend.store import OwnerId, TaskStore
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET
