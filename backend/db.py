@@ -51,10 +51,16 @@ def unique_violations_as_conflicts() -> Iterator[None]:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """SQL text in the driver's parameter style, with the defaults its compilation fixed."""
+    """SQL text in the driver's parameter style, with the defaults its compilation fixed.
+
+    `planned_per_call`: PostgreSQL plans it for each call's values, never once for all
+    (psycopg prepares a statement after 5 calls, and the server may then keep one generic
+    plan). For statements whose best plan depends on the values: a word, a tag.
+    """
 
     sql: str
     defaults: Mapping[str, Any]
+    planned_per_call: bool = False
 
 
 def _normalized(url: str) -> URL:

@@ -165,23 +165,27 @@ class PostgresDatabase(Database):
             warn_pooler_found(cause)
 
     async def _execute(
-        self, connection: psycopg.AsyncConnection[Row], sql: str, arguments: Mapping[str, Any]
+        self,
+        connection: psycopg.AsyncConnection[Row],
+        statement: Statement,
+        arguments: Mapping[str, Any],
     ) -> psycopg.AsyncCursor[Row]:
         """One statement in autocommit; sent again unprepared if the pooler lost its
         prepared form (it did not run: the error comes before execution)."""
+        prepare = False if statement.planned_per_call else None
         try:
-            return await connection.execute(sql, arguments)
+            return await connection.execute(statement.sql, arguments, prepare=prepare)
         except PREPARED_STATEMENT_ERRORS as error:
             self._use_transaction_pooler(error)
             connection.prepare_threshold = None
-            return await connection.execute(sql, arguments)
+            return await connection.execute(statement.sql, arguments, prepare=prepare)
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         arguments = {**statement.defaults, **params}
         for attempt in (1, 2):
             try:
                 async with self._connection() as connection:
-                    cursor = await self._execute(connection, statement.sql, arguments)
+                    cursor = await self._execute(connection, statement, arguments)
                     return await cursor.fetchall()
             except psycopg.OperationalError as error:
                 # A read may be repeated: the connection may have been dropped since its
@@ -197,7 +201,7 @@ class PostgresDatabase(Database):
             async with self._connection() as connection:
                 with unique_violations_as_conflicts():
                     arguments = {**statement.defaults, **params}
-                    cursor = await self._execute(connection, statement.sql, arguments)
+                    cursor = await self._execute(connection, statement, arguments)
                 return await cursor.fetchall() if cursor.description else []
         except psycopg.OperationalError as error:
             raise DatabaseUnavailable(type(error).__name__) from error

@@ -88,16 +88,23 @@ def _is_owner(node: Any) -> bool:
     return isinstance(node, BindParameter) and node.key == "owner"
 
 
-def _filters_by_owner(where: ClauseElement | None, table: str) -> bool:
-    """The WHERE clause compares `table`.user_id with the owner (in any of its terms)."""
+def _filters_by_owner(
+    where: ClauseElement | None, table: str, filtered: frozenset[str] = frozenset()
+) -> bool:
+    """The WHERE clause compares `table`.user_id with the owner, or with the user_id of a
+    table an enclosing SELECT already holds to the owner (a correlated subquery)."""
     if where is None:
         return False
+
+    def owner_side(node: Any) -> bool:
+        return _is_owner(node) or any(_is_owners_user_id(node, other) for other in filtered)
+
     return any(
         isinstance(node, BinaryExpression)
         and node.operator is operators.eq
         and (
-            (_is_owners_user_id(node.left, table) and _is_owner(node.right))
-            or (_is_owners_user_id(node.right, table) and _is_owner(node.left))
+            (_is_owners_user_id(node.left, table) and owner_side(node.right))
+            or (_is_owners_user_id(node.right, table) and owner_side(node.left))
         )
         for node in visitors.iterate(where)
     )
@@ -130,7 +137,11 @@ def unowned(statement: ClauseElement, filtered: frozenset[str] = frozenset()) ->
     if isinstance(statement, Select):
         names = {_table_name(source) for source in statement.get_final_froms()}
         tables = {name for name in names if name in OWNED_TABLES}
-        here = {table for table in tables if _filters_by_owner(statement.whereclause, table)}
+        here = {
+            table
+            for table in tables
+            if _filters_by_owner(statement.whereclause, table, filtered - {table})
+        }
         filtered = filtered | here
         problems += [
             f"a SELECT from {table} without user_id = :owner" for table in sorted(tables - filtered)

@@ -12,10 +12,14 @@ import pytest
 import sqlalchemy
 
 from backend.auth import mint_token
+from backend.db import Statement, connect
+from backend.filters import TaskFilters
 from backend.main import create_app
 from backend.schema import head_revision, upgrade_to_head
 from backend.settings import Settings
-from tests.conftest import SECRET, make_task, token_for
+from backend.store import OwnerId, TaskStore
+from generated.models import TaskSort, TaskStatusFilter
+from tests.conftest import SECRET, make_task, new_owner, token_for
 
 MIGRATORS = 8
 
@@ -182,3 +186,35 @@ async def test_a_content_length_that_is_not_a_number_is_an_invalid_header(
     assert "larger" not in str(problem["detail"])
     listed = await client.get(f"/api/{owner}/tasks", headers=token_for(owner))
     assert listed.json() == []
+
+
+@pytest.mark.anyio
+async def test_lists_with_a_word_or_a_tag_are_planned_for_their_values(postgres_url: str) -> None:
+    """Prepared after 5 calls, a list with a word got PostgreSQL's generic plan, made for any
+    word: for a word in 10 of 1,000,000 tasks it read the owner's whole range (560-770 ms a
+    call against 0.4 ms). Such statements are never prepared; the others still are."""
+    settings = Settings(
+        database_url=postgres_url,
+        better_auth_secret=SECRET,
+        migrate_on_start=False,
+        database_pool_size=1,  # every statement on one connection, whose prepared ones we read
+        _env_file=None,
+    )
+    database = connect(settings)
+    store = TaskStore(database)
+    owner = OwnerId(new_owner())
+    plain = TaskFilters.of(TaskStatusFilter.ALL, None, None, None, None, None)
+    worded = TaskFilters.of(TaskStatusFilter.ALL, None, None, None, None, "zebra")
+    tagged = TaskFilters.of(TaskStatusFilter.ALL, None, ["work"], None, None, None)
+    try:
+        for _ in range(8):
+            for filters in (plain, worded, tagged):
+                await store.list_tasks(owner, filters, TaskSort.CREATED, 20, None)
+        prepared = await database.fetch(
+            Statement("SELECT statement FROM pg_prepared_statements", {}), {}
+        )
+    finally:
+        await database.close()
+    texts = [row["statement"] for row in prepared]
+    assert any("FROM tasks" in text for text in texts), "the plain list is prepared"
+    assert not [text for text in texts if "folded" in text or "task_tag" in text]
