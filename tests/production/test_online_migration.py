@@ -1,6 +1,7 @@
 """A rolling deploy's migration: `alembic upgrade head` on 300,000 tasks at release 1.0.0's
 schema while 1.0.0's own reads and writes keep running. None fails, none waits more than
-1 s, and every acknowledged write is there afterwards with its data."""
+1 s for a lock (each runs with lock_timeout = 1 s), and every acknowledged write is there
+afterwards with its data."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ logger = logging.getLogger(__name__)
 
 TASKS = 300_000
 USERS = 1_000
-# The bound on any read or write of the previous release while a migration runs.
-LONGEST_WAIT_SECONDS = 1.0
+# The bound on any read or write of the previous release while a migration runs, on the
+# locks it takes: a statement waiting longer for one fails (lock_timeout), and fails the test.
+LOCK_WAIT_SECONDS = 1.0
+# The same bound measured on the clock, with room for what the test cannot tell from a lock:
+# on a shared 2-core machine a list that waited no lock has taken 1.06 s.
+LONGEST_WAIT_SECONDS = 3.0
 # The folding trigger is the migration's last step: a row the previous release writes after
 # it is not folded (docs/OPERATIONS.md). Rows written this long before the upgrade exited are.
 FOLDED_BEFORE_EXIT_SECONDS = 2.0
@@ -37,7 +42,9 @@ async def test_the_previous_release_keeps_serving_while_the_migrations_run(
     command.upgrade(alembic_config(url), "0001")
     seed_revision_1(conninfo, tasks=TASKS, users=USERS)
 
-    result = await upgrade_under_load(url, conninfo, tasks=TASKS, users=USERS)
+    result = await upgrade_under_load(
+        url, conninfo, tasks=TASKS, users=USERS, lock_wait=LOCK_WAIT_SECONDS
+    )
     traffic = result.traffic
     logger.info(
         "upgrade 0001 -> head of %d tasks: %.1f s; %d statements of the previous release "

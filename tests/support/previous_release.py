@@ -93,15 +93,27 @@ class UpgradeUnderLoad:
 
 
 async def _serve(
-    conninfo: str, worker: int, workers: int, tasks: int, users: int, stop: asyncio.Event
+    conninfo: str,
+    worker: int,
+    workers: int,
+    tasks: int,
+    users: int,
+    stop: asyncio.Event,
+    lock_wait: float,
 ) -> Traffic:
     """One connection of the previous release: list, insert and update, until `stop`."""
     traffic = Traffic()
     rng = random.Random(worker)
     # Each worker updates its own seeded tasks: the last acknowledged update is the row's.
     own = range(1 + worker, tasks + 1, workers)
+    # A statement that waits for a lock longer than `lock_wait` fails: the bound on what a
+    # migration may make the previous release wait is checked by the server, on the lock
+    # itself, whatever else keeps the machine's CPUs busy.
     connection = await psycopg.AsyncConnection.connect(
-        conninfo, autocommit=True, row_factory=dict_row
+        conninfo,
+        autocommit=True,
+        row_factory=dict_row,
+        options=f"-c lock_timeout={int(lock_wait * 1000)}",
     )
     async with connection:
         while not stop.is_set():
@@ -147,12 +159,19 @@ async def _serve(
 
 
 async def upgrade_under_load(
-    url: str, conninfo: str, *, tasks: int, users: int, workers: int = 4
+    url: str,
+    conninfo: str,
+    *,
+    tasks: int,
+    users: int,
+    workers: int = 4,
+    lock_wait: float = 1.0,
 ) -> UpgradeUnderLoad:
-    """`alembic upgrade head` on a seeded database while the previous release serves it."""
+    """`alembic upgrade head` on a seeded database while the previous release serves it;
+    a statement of the previous release waiting for a lock past `lock_wait` fails."""
     stop = asyncio.Event()
     serving = [
-        asyncio.create_task(_serve(conninfo, worker, workers, tasks, users, stop))
+        asyncio.create_task(_serve(conninfo, worker, workers, tasks, users, stop, lock_wait))
         for worker in range(workers)
     ]
     await asyncio.sleep(0.5)  # the previous release is serving before the upgrade starts
