@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 
-from backend.db import DatabaseUnavailable, Statement
+from backend.db import Database, DatabaseUnavailable, Statement, Transaction
 from backend.idempotency import IdempotencyKeys, Remembered, _replayed, fingerprint_of
 from backend.models import IdempotencyKeyRecord
 from backend.store import OwnerId
@@ -159,14 +161,35 @@ async def test_an_invalid_body_is_not_remembered(client: httpx.AsyncClient, owne
     assert await stored_titles(client, owner) == ["fixed"]
 
 
+def watch_transactions(
+    monkeypatch: pytest.MonkeyPatch, database: Database, events: list[str]
+) -> asyncio.Event:
+    """From now on, each transaction records when it asks for the writer and when it has
+    it; the event is set at the first request."""
+    opened = database.transaction
+    asked = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def watched() -> AsyncIterator[Transaction]:
+        events.append("the repeat asks for the writer")
+        asked.set()
+        async with opened() as transaction:
+            events.append("the repeat has the writer")
+            yield transaction
+
+    monkeypatch.setattr(database, "transaction", watched)
+    return asked
+
+
 async def test_a_repeat_while_the_first_is_processed_is_409_or_waits_for_it(
-    app: FastAPI, client: httpx.AsyncClient, owner: str
+    app: FastAPI, client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first request's write is held open: on PostgreSQL a repeat is answered 409 at
     once; on SQLite, whose writes run one at a time, it waits and replays the response."""
     keys: IdempotencyKeys = app.state.idempotency_keys
     key, fields = new_key(), TaskCreate(title="buy milk")
     owner_id = OwnerId(owner)
+    events: list[str] = []
     async with keys.database.transaction() as transaction:
         first = await keys.create_in(transaction, owner_id, key, fingerprint_of(fields), fields)
         assert isinstance(first, Remembered)
@@ -174,16 +197,26 @@ async def test_a_repeat_while_the_first_is_processed_is_409_or_waits_for_it(
             # Readers see neither the key nor the task until the transaction commits.
             assert await key_rows(app, owner) == []
             assert await stored_titles(client, owner) == []
+            asked = watch_transactions(monkeypatch, keys.database, events)
             waiting = asyncio.create_task(create(client, owner, key))
+            await asyncio.wait_for(asked.wait(), timeout=30)
+            assert not waiting.done()
         else:
             repeat = await create(client, owner, key)
             assert repeat.status_code == 409, repeat.text
             assert repeat.headers["retry-after"] == "1"
             assert "Idempotency-Key" in repeat.json()["detail"]
     if keys.database.dialect.name == "sqlite":
+        events.append("the first commits")
         replayed = await asyncio.wait_for(waiting, timeout=30)
         assert replayed.status_code == 201, replayed.text
         assert replayed.content == first.body
+        # The repeat was sent while the first was open, and waited for its commit.
+        assert events == [
+            "the repeat asks for the writer",
+            "the first commits",
+            "the repeat has the writer",
+        ]
     again = await create(client, owner, key)
     assert again.status_code == 201
     assert again.content == first.body
@@ -250,17 +283,20 @@ async def test_an_expired_key_is_forgotten_and_purged(
 ) -> None:
     keys: IdempotencyKeys = app.state.idempotency_keys
     owner, other = new_owner(), new_owner()
-    key = new_key()
-    assert (await create(client, owner, key)).status_code == 201
+    reused, left = new_key(), new_key()
+    keys.purge_every = 10**9  # no purge until this test asks for one
+    for key in (reused, left):
+        assert (await create(client, owner, key)).status_code == 201
     keys.clock = lambda: datetime.now(UTC) + keys.ttl + timedelta(seconds=1)
-    keys.purge_every = 1
     # Once expired, the key is new again: its repeat creates.
-    assert (await create(client, owner, key)).status_code == 201
-    assert await stored_titles(client, owner) == ["buy milk", "buy milk"]
-    # Another user's keyed create purges expired rows (this owner's second row is fresh).
+    assert (await create(client, owner, reused)).status_code == 201
+    assert await stored_titles(client, owner) == ["buy milk"] * 3
+    assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((reused, left))
+    # Another user's keyed create purges the expired row no request asked for again;
+    # the reused key's row is fresh and stays.
+    keys.purge_every = 1
     assert (await create(client, other, new_key())).status_code == 201
-    rows = await key_rows(app, owner)
-    assert len(rows) == 1
+    assert [row["key"] for row in await key_rows(app, owner)] == [reused]
 
 
 async def test_the_remembered_row_holds_the_task_and_no_header(
