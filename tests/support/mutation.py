@@ -1,0 +1,155 @@
+"""`make mutate`: mutmut over the modules where a silent defect costs most, one at a time.
+
+Each module runs in a copy of the work tree of its own (.mutation/NAME/), whose setup.cfg
+names the module and the fast tests that exercise it: mutmut measures which of those
+tests reach each function, then runs only them against each mutant. The copy keeps
+mutmut's results, so a second run retries only what changed.
+
+    python -m tests.support.mutation [MODULE ...]      (all of MODULES when none is given)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from mutmut.stats import status_by_exit_code
+
+ROOT: Final = Path(__file__).resolve().parent.parent.parent
+WORK: Final = ROOT / ".mutation"
+JOBS: Final = os.environ.get("MUTATE_JOBS", "1")  # the machine's two cores are shared
+SQLITE_ONLY: Final = ("-k", "not postgres")  # a PostgreSQL server per mutant is too slow
+
+# Module -> the fast tests that exercise it (each runs in a few seconds).
+MODULES: Final[dict[str, tuple[str, ...]]] = {
+    "backend/auth.py": ("tests/auth/test_verifiers.py", "tests/auth/test_jwks.py"),
+    "backend/jwks.py": ("tests/auth/test_jwks.py",),
+    "backend/pagination.py": ("tests/api/test_list.py",),
+    "backend/filters.py": ("tests/api/test_filters.py",),
+    "backend/search.py": ("tests/api/test_search.py",),
+    "backend/idempotency.py": ("tests/api/test_idempotency.py",),
+    "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
+    "contractdiff/policy.py": (
+        "tests/contractdiff/test_rules.py",
+        "tests/contractdiff/test_gate.py",
+    ),
+    "contractdiff/schemas.py": ("tests/contractdiff/test_rules.py",),
+    "speclang/changelog.py": ("tests/codegen/test_grammar.py",),
+}
+KILLED: Final = frozenset({"killed", "caught by type check"})
+
+
+@dataclass(frozen=True)
+class Tally:
+    module: str
+    statuses: Counter[str]
+    survivors: list[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def killed(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status in KILLED)
+
+    def line(self) -> str:
+        rate = f"{100 * self.killed / self.total:.1f} %" if self.total else "no mutants"
+        others = ", ".join(f"{count} {status}" for status, count in sorted(self.statuses.items()))
+        return f"{self.module}: {self.killed}/{self.total} killed ({rate}); {others}"
+
+
+def copy_work_tree(target: Path) -> None:
+    """The work tree's files (tracked, and new ones git does not ignore) into `target`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        source = ROOT / relative
+        if source.is_file():
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination)
+
+
+def setup_cfg(module: str, tests: tuple[str, ...]) -> str:
+    lines = [
+        "[mutmut]",
+        f"source_paths = {module}",
+        "also_copy =",
+        *(f"    {folder}" for folder in sorted(set(ROOT_FOLDERS) - {module})),
+        "pytest_add_cli_args =",
+        *(f"    {argument}" for argument in ("-p", "no:cacheprovider", *SQLITE_ONLY)),
+        "pytest_add_cli_args_test_selection =",
+        *(f"    {test}" for test in tests),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+ROOT_FOLDERS: Final = (
+    "alembic.ini",
+    "backend",
+    "codegen.py",
+    "contractdiff",
+    "docs",
+    "generated",
+    "migrations",
+    "openapi",
+    "speclang",
+    "specs",
+)
+
+
+def tally(directory: Path, module: str) -> Tally:
+    path = directory / "mutants" / f"{module}.meta"
+    if not path.exists():  # no function to mutate: mutmut mutates function bodies only
+        return Tally(module, Counter(), [])
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    statuses: Counter[str] = Counter()
+    survivors: list[str] = []
+    for name, exit_code in sorted(meta["exit_code_by_key"].items()):
+        status = status_by_exit_code[exit_code]
+        statuses[status] += 1
+        if status not in KILLED:
+            survivors.append(f"{name}: {status}")
+    return Tally(module, statuses, survivors)
+
+
+def mutate(module: str) -> Tally:
+    directory = WORK / module.replace("/", ".").removesuffix(".py")
+    directory.mkdir(parents=True, exist_ok=True)
+    copy_work_tree(directory)
+    (directory / "setup.cfg").write_text(setup_cfg(module, MODULES[module]), encoding="utf-8")
+    environment = {name: value for name, value in os.environ.items() if name != "CI"}
+    mutmut = Path(sys.executable).parent / "mutmut"
+    subprocess.run(
+        [str(mutmut), "run", "--max-children", JOBS], cwd=directory, env=environment, check=True
+    )
+    return tally(directory, module)
+
+
+def main(arguments: list[str]) -> int:
+    unknown = sorted(set(arguments) - set(MODULES))
+    if unknown:
+        sys.stderr.write(f"not a module `make mutate` knows: {', '.join(unknown)}\n")
+        return 2
+    tallies = [mutate(module) for module in arguments or list(MODULES)]
+    for result in tallies:
+        sys.stdout.write(result.line() + "\n")
+        for survivor in result.survivors:
+            sys.stdout.write(f"    {survivor}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
