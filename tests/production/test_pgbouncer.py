@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -42,6 +42,9 @@ REQUESTS_PER_USER = 250
 SERVER_CONNECTIONS = 5
 SESSION_TIME_ZONE = "Asia/Kolkata"
 POOLED_ENV = {**PRODUCTION_ENV, "DATABASE_TRANSACTION_POOLER": "true"}
+# How far a task's timestamp may lie outside the load's own start and end (the clocks of
+# the test and the database are the machine's; a wrong time zone is hours off).
+CLOCK_SLACK = timedelta(seconds=2)
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +88,11 @@ async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
     pgbouncer: PgBouncer, database: str, tmp_path: Path
 ) -> None:
     with pooled_server(pgbouncer, database, tmp_path) as server:
-        started = time.monotonic()
+        started, load_started = time.monotonic(), datetime.now(UTC)
         ledger = await run_mixed_load(
             server.base_url, users=USERS, requests_per_user=REQUESTS_PER_USER, seed=2000
         )
-        elapsed = time.monotonic() - started
+        elapsed, load_finished = time.monotonic() - started, datetime.now(UTC)
         assert ledger.unexpected == []
         assert ledger.transport_errors == []
         assert ledger.requests == USERS * REQUESTS_PER_USER
@@ -102,6 +105,13 @@ async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
         ]
         assert timestamps
         assert {moment.utcoffset() for moment in timestamps} == {timedelta(0)}
+        # Labelled UTC is not enough: each is the moment it was written, in UTC.
+        outside = [
+            moment
+            for moment in timestamps
+            if not load_started - CLOCK_SLACK <= moment <= load_finished + CLOCK_SLACK
+        ]
+        assert outside == [], f"{len(outside)} timestamps outside the load, e.g. {outside[0]}"
         log_text = server.log_text()
     assert "Traceback" not in log_text and "unexpected error" not in log_text
     logger.info(
