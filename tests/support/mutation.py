@@ -31,9 +31,9 @@ SQLITE_ONLY: Final = ("-k", "not postgres")  # a PostgreSQL server per mutant is
 MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/auth.py": ("tests/auth/test_verifiers.py", "tests/auth/test_jwks.py"),
     "backend/jwks.py": ("tests/auth/test_jwks.py",),
-    "backend/pagination.py": ("tests/api/test_list.py",),
-    "backend/filters.py": ("tests/api/test_filters.py",),
-    "backend/search.py": ("tests/api/test_search.py",),
+    "backend/pagination.py": ("tests/api/test_list_parameters.py", "tests/api/test_list.py"),
+    "backend/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
+    "backend/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
     "backend/idempotency.py": ("tests/api/test_idempotency.py",),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
     "contractdiff/policy.py": (
