@@ -36,8 +36,14 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
     "backend/idempotency.py": ("tests/api/test_idempotency.py",),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
-    "contractdiff/policy.py": ("tests/contractdiff/test_policy.py",),
-    "contractdiff/schemas.py": ("tests/contractdiff/test_rules.py",),
+    "contractdiff/policy.py": (
+        "tests/contractdiff/test_policy.py",
+        "tests/contractdiff/test_gate.py",
+    ),
+    "contractdiff/schemas.py": (
+        "tests/contractdiff/test_rules.py",
+        "tests/contractdiff/test_corpus.py",
+    ),
     "speclang/changelog.py": ("tests/codegen/test_changelog.py", "tests/codegen/test_grammar.py"),
 }
 KILLED: Final = frozenset({"killed", "caught by type check"})
@@ -77,6 +83,22 @@ def copy_work_tree(target: Path) -> None:
             destination = target / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination)
+
+
+def give_history(directory: Path) -> None:
+    """mutmut runs the tests in `directory`/mutants: a clone's .git there gives the tests
+    that read the releases' git history (the corpus, the gate) a history of their own."""
+    if (directory / "mutants" / ".git").exists():
+        return
+    clone = directory / "history"
+    shutil.rmtree(clone, ignore_errors=True)
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-checkout", "--shared", str(ROOT), str(clone)],
+        check=True,
+    )
+    (directory / "mutants").mkdir(exist_ok=True)
+    (clone / ".git").rename(directory / "mutants" / ".git")
+    clone.rmdir()
 
 
 def setup_cfg(module: str, tests: tuple[str, ...]) -> str:
@@ -126,6 +148,7 @@ def mutate(module: str) -> Tally:
     directory = WORK / module.replace("/", ".").removesuffix(".py")
     directory.mkdir(parents=True, exist_ok=True)
     copy_work_tree(directory)
+    give_history(directory)
     (directory / "setup.cfg").write_text(setup_cfg(module, MODULES[module]), encoding="utf-8")
     environment = {name: value for name, value in os.environ.items() if name != "CI"}
     mutmut = Path(sys.executable).parent / "mutmut"
