@@ -172,6 +172,8 @@ def test_a_cursor_longer_than_the_limit_is_too_long() -> None:
         (TaskSort.PRIORITY, ["priority", "all", [3, 5], 7]),
         (TaskSort.PRIORITY, ["priority", "all", CREATED.isoformat(), 7]),
         (TaskSort.PRIORITY, ["priority", "all", [3, "soon"], 7]),
+        (TaskSort.PRIORITY, ["priority", "all", 5, 7]),
+        (TaskSort.TITLE, ["title", "all", ["a", "b"], 7]),
     ],
 )
 def test_a_malformed_cursor_is_refused(sort: TaskSort, fields: list[object]) -> None:
