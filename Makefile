@@ -29,7 +29,8 @@ help:
 	@echo "make contract-diff  what changed since the last release, and is the version right"
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
 	@echo "make security  security suite with a figure table"
-	@echo "make mutate    mutation testing of the critical modules (MODULE=backend/auth.py for one)"
+	@echo "make mutate    mutation testing of the critical modules (MODULE=backend/auth.py for one;"
+	@echo "               SURVIVORS=1 retries only the last run's survivors)"
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md"
 	@echo "make lock      re-resolve requirements.lock from pyproject.toml"
 
@@ -115,7 +116,7 @@ security: $(STAMP)
 # Not part of `make test` (too slow): docs/TESTING.md has the kill rates and every survivor.
 mutate: $(STAMP)
 	@echo "== mutation testing (mutmut) of $(or $(MODULE),every listed module), with their fast tests"
-	$(PY) -m tests.support.mutation $(MODULE)
+	$(PY) -m tests.support.mutation $(if $(SURVIVORS),--survivors) $(MODULE)
 
 lock:
 	@echo "== resolving requirements.lock (needs uv: pip install uv)"

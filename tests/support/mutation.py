@@ -5,7 +5,9 @@ names the module and the fast tests that exercise it: mutmut measures which of t
 tests reach each function, then runs only them against each mutant. The copy keeps
 mutmut's results, so a second run retries only what changed.
 
-    python -m tests.support.mutation [MODULE ...]      (all of MODULES when none is given)
+    python -m tests.support.mutation [--survivors] [MODULE ...]   (every module if none)
+
+--survivors retries only the mutants the last run left alive (after a test was added).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from mutmut.stats import status_by_exit_code
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
 WORK: Final = ROOT / ".mutation"
 JOBS: Final = os.environ.get("MUTATE_JOBS", "1")  # the machine's two cores are shared
-SQLITE_ONLY: Final = ("-k", "not postgres")  # a PostgreSQL server per mutant is too slow
+# A PostgreSQL server per mutant costs seconds: only a module with code that runs on
+# PostgreSQL alone has its tests run on both databases.
+SQLITE_ONLY: Final = ("-k", "not postgres")
+BOTH_DATABASES: Final = frozenset({"backend/idempotency.py"})
 
 # Module -> the fast tests that exercise it (each runs in a few seconds).
 MODULES: Final[dict[str, tuple[str, ...]]] = {
@@ -53,7 +58,7 @@ KILLED: Final = frozenset({"killed", "caught by type check"})
 class Tally:
     module: str
     statuses: Counter[str]
-    survivors: list[str]
+    survivors: dict[str, str]  # mutant -> its status: survived, no tests, timeout, ...
 
     @property
     def total(self) -> int:
@@ -102,13 +107,14 @@ def give_history(directory: Path) -> None:
 
 
 def setup_cfg(module: str, tests: tuple[str, ...]) -> str:
+    databases = () if module in BOTH_DATABASES else SQLITE_ONLY
     lines = [
         "[mutmut]",
         f"source_paths = {module}",
         "also_copy =",
         *(f"    {folder}" for folder in sorted(set(ROOT_FOLDERS) - {module})),
         "pytest_add_cli_args =",
-        *(f"    {argument}" for argument in ("-p", "no:cacheprovider", *SQLITE_ONLY)),
+        *(f"    {argument}" for argument in ("-p", "no:cacheprovider", *databases)),
         "pytest_add_cli_args_test_selection =",
         *(f"    {test}" for test in tests),
     ]
@@ -132,44 +138,56 @@ ROOT_FOLDERS: Final = (
 def tally(directory: Path, module: str) -> Tally:
     path = directory / "mutants" / f"{module}.meta"
     if not path.exists():  # no function to mutate: mutmut mutates function bodies only
-        return Tally(module, Counter(), [])
+        return Tally(module, Counter(), {})
     meta = json.loads(path.read_text(encoding="utf-8"))
     statuses: Counter[str] = Counter()
-    survivors: list[str] = []
+    survivors: dict[str, str] = {}
     for name, exit_code in sorted(meta["exit_code_by_key"].items()):
         status = status_by_exit_code[exit_code]
         statuses[status] += 1
         if status not in KILLED:
-            survivors.append(f"{name}: {status}")
+            survivors[name] = status
     return Tally(module, statuses, survivors)
 
 
-def mutate(module: str) -> Tally:
-    directory = WORK / module.replace("/", ".").removesuffix(".py")
+def directory_of(module: str) -> Path:
+    return WORK / module.replace("/", ".").removesuffix(".py")
+
+
+def mutate(module: str, *, survivors_only: bool) -> Tally:
+    """Run mutmut on the module: every mutant not tried yet, or only the last survivors."""
+    directory = directory_of(module)
+    retried = list(tally(directory, module).survivors) if survivors_only else []
     directory.mkdir(parents=True, exist_ok=True)
     copy_work_tree(directory)
     give_history(directory)
     (directory / "setup.cfg").write_text(setup_cfg(module, MODULES[module]), encoding="utf-8")
     environment = {name: value for name, value in os.environ.items() if name != "CI"}
     mutmut = Path(sys.executable).parent / "mutmut"
-    run = subprocess.run(
-        [str(mutmut), "run", "--max-children", JOBS], cwd=directory, env=environment, check=False
-    )
-    if run.returncode != 0:
-        sys.stderr.write(f"mutmut stopped on {module} (exit {run.returncode}): see above\n")
+    if not survivors_only or retried:
+        run = subprocess.run(
+            [str(mutmut), "run", "--max-children", JOBS, *retried],
+            cwd=directory,
+            env=environment,
+            check=False,
+        )
+        if run.returncode != 0:
+            sys.stderr.write(f"mutmut stopped on {module} (exit {run.returncode}): see above\n")
     return tally(directory, module)
 
 
 def main(arguments: list[str]) -> int:
-    unknown = sorted(set(arguments) - set(MODULES))
+    survivors_only = "--survivors" in arguments
+    modules = [argument for argument in arguments if argument != "--survivors"]
+    unknown = sorted(set(modules) - set(MODULES))
     if unknown:
         sys.stderr.write(f"not a module `make mutate` knows: {', '.join(unknown)}\n")
         return 2
-    tallies = [mutate(module) for module in arguments or list(MODULES)]
+    tallies = [mutate(module, survivors_only=survivors_only) for module in modules or MODULES]
     for result in tallies:
         sys.stdout.write(result.line() + "\n")
-        for survivor in result.survivors:
-            sys.stdout.write(f"    {survivor}\n")
+        for survivor, status in result.survivors.items():
+            sys.stdout.write(f"    {survivor}: {status}\n")
     return 0
 
 
