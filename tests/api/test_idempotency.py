@@ -16,7 +16,13 @@ from fastapi import FastAPI
 from sqlalchemy import insert
 
 from backend.db import Database, DatabaseUnavailable, Statement, Transaction
-from backend.idempotency import IdempotencyKeys, Remembered, _replayed, fingerprint_of
+from backend.idempotency import (
+    IdempotencyKeys,
+    Outcome,
+    Remembered,
+    _replayed,
+    fingerprint_of,
+)
 from backend.models import IdempotencyKeyRecord
 from backend.store import OwnerId
 from generated.models import Task, TaskCreate
@@ -221,6 +227,31 @@ async def test_a_repeat_while_the_first_is_processed_is_409_or_waits_for_it(
     assert again.status_code == 201
     assert again.content == first.body
     assert again.headers["location"] == first.location
+    assert await stored_titles(client, owner) == ["buy milk"]
+
+
+async def test_a_key_forgotten_between_the_write_and_the_read_is_tried_again(
+    app: FastAPI, client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row that made the write fail can be gone by the time it is read (purged, or a
+    stale claim forgotten by another request): the create is then simply tried again."""
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    first_try = keys._create_first
+    attempts: list[str] = []
+
+    async def taken_the_first_time(
+        owner_id: OwnerId, key: str, fingerprint: str, fields: TaskCreate
+    ) -> Remembered | Outcome:
+        attempts.append(key)
+        if len(attempts) == 1:
+            return Outcome.KEY_TAKEN
+        return await first_try(owner_id, key, fingerprint, fields)
+
+    monkeypatch.setattr(keys, "_create_first", taken_the_first_time)
+    key = new_key()
+    response = await create(client, owner, key)
+    assert response.status_code == 201, response.text
+    assert attempts == [key, key]
     assert await stored_titles(client, owner) == ["buy milk"]
 
 
