@@ -35,7 +35,11 @@ BOTH_DATABASES: Final = frozenset({"backend/idempotency.py"})
 # Module -> the fast tests that exercise it (each runs in a few seconds).
 MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/auth.py": ("tests/auth/test_verifiers.py", "tests/auth/test_jwk_selection.py"),
-    "backend/jwks.py": ("tests/auth/test_jwk_selection.py", "tests/auth/test_jwks.py"),
+    "backend/jwks.py": (
+        "tests/auth/test_jwk_selection.py",
+        "tests/auth/test_jwks_fetch.py",
+        "tests/auth/test_jwks.py",
+    ),
     "backend/pagination.py": ("tests/api/test_list_parameters.py", "tests/api/test_list.py"),
     "backend/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
     "backend/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
