@@ -25,6 +25,7 @@ CONFIGURED = ("EdDSA", "ES256", "ES384", "ES512", *RSA_ALGORITHMS)
         ({"kty": "RSA", "alg": "PS384"}, ["PS384"]),
         ({"kty": "RSA", "alg": "ES256"}, []),
         ({"kty": "RSA", "alg": 256}, []),
+        ({"kty": "RSA", "alg": ["RS256"]}, []),
         ({"kty": "EC", "crv": "P-256"}, ["ES256"]),
         ({"kty": "EC", "crv": "P-521"}, ["ES512"]),
         ({"kty": "EC"}, []),

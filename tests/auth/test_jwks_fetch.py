@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -56,6 +57,16 @@ def cache(endpoint: Endpoint, clock: Clock, ttl: float = TTL) -> JwksKeys:
         transport=httpx.MockTransport(endpoint),
         monotonic_clock=clock,
         sleep=clock.sleep,
+    )
+
+
+def test_a_zero_interval_is_allowed() -> None:
+    JwksKeys(
+        URL,
+        ("EdDSA",),
+        min_refresh_interval_seconds=0,
+        cache_ttl_seconds=1,
+        fetch_timeout_seconds=2,
     )
 
 
@@ -118,9 +129,18 @@ async def test_a_fetch_asked_within_the_interval_waits_for_it_or_is_skipped() ->
     ("response", "logged"),
     [
         (httpx.Response(503), "returned HTTP 503; keeping the cached keys"),
-        (httpx.Response(302, headers={"Location": URL}), "returned HTTP 302"),
-        (httpx.Response(200, content=b"not json"), "failed (JSONDecodeError); keeping"),
-        (httpx.Response(200, content=b'{"keys": 1}'), "failed (ValueError); keeping"),
+        (
+            httpx.Response(302, headers={"Location": URL}),
+            "returned HTTP 302; keeping the cached keys",
+        ),
+        (
+            httpx.Response(200, content=b"not json"),
+            "failed (JSONDecodeError); keeping the cached keys",
+        ),
+        (
+            httpx.Response(200, content=b'{"keys": 1}'),
+            "failed (ValueError); keeping the cached keys",
+        ),
     ],
 )
 async def test_a_failed_fetch_keeps_the_cached_keys_and_says_why(
@@ -137,8 +157,7 @@ async def test_a_failed_fetch_keeps_the_cached_keys_and_says_why(
         await keys.refresh_if_stale()
     assert keys.current is before
     assert (endpoint.requests, keys.version) == (2, 1)
-    assert f"JWKS fetch from {URL} " in caplog.text
-    assert logged in caplog.text
+    assert [record.getMessage() for record in caplog.records] == [f"JWKS fetch from {URL} {logged}"]
     await keys.aclose()
 
 
@@ -156,4 +175,18 @@ async def test_a_document_larger_than_the_limit_is_refused() -> None:
     await keys.refresh_if_stale()
     assert (endpoint.requests, keys.version) == (2, 1)
     await keys.aclose()
+    await keys.aclose()
+
+
+async def test_a_document_sent_in_several_chunks_is_read_whole() -> None:
+    body = jwks_body(Ed25519Key.generate("k1"))
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 16):
+            yield body[start : start + 16]
+
+    endpoint = Endpoint(httpx.Response(200, content=chunks()))
+    keys = cache(endpoint, Clock())
+    await keys.refresh_if_stale()
+    assert set(keys.current.by_id) == {("k1", "EdDSA")}
     await keys.aclose()
