@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from backend.auth import (
     MAX_TOKEN_LENGTH,
     Claims,
+    JwksVerifier,
     SharedSecretVerifier,
     mint_token,
 )
@@ -31,6 +33,7 @@ from tests.auth.tokens import (
     rejection,
     run,
 )
+from tests.support.jwks import Ed25519Key
 
 # --- shared secret -------------------------------------------------------------------------
 
@@ -295,3 +298,93 @@ def test_verified_token_cache_is_bounded_and_least_recently_used() -> None:
     cache.put("d", _Verified(Claims(subject="d", expires_at=int(now) + 60), None))
     assert cache.get("b", now, 5.0) is None
     assert [cache.get(name, now, 5.0) is not None for name in ("a", "c", "d")] == [True] * 3
+
+
+# --- JWKS, on a mock endpoint and fake clocks (the live endpoint: test_jwks.py) -------------
+
+
+class MockJwks:
+    """The keys a JWKS URL publishes, and how often it was fetched."""
+
+    def __init__(self, *keys: Ed25519Key) -> None:
+        self.keys = list(keys)
+        self.fetches = 0
+
+    def __call__(self, _request: httpx.Request) -> httpx.Response:
+        self.fetches += 1
+        return httpx.Response(200, json={"keys": [key.public_jwk for key in self.keys]})
+
+
+def jwks_verifier(published: MockJwks, clock: FakeClock, **options: Any) -> JwksVerifier:
+    return JwksVerifier(
+        "https://auth.example/jwks",
+        transport=httpx.MockTransport(published),
+        clock=clock,
+        monotonic_clock=clock,
+        sleep=clock.sleep,
+        min_refresh_interval_seconds=10,
+        cache_ttl_seconds=300,
+        **options,
+    )
+
+
+def test_jwks_token_is_accepted_then_served_from_the_cache() -> None:
+    key, clock = Ed25519Key.generate(), FakeClock(time.time())
+    published = MockJwks(key)
+    verifier = jwks_verifier(published, clock, issuer="https://auth.example", audience="todo")
+    token = key.sign(claims(iss="https://auth.example", aud="todo"))
+    assert run(verifier.verify(token)).subject == "user-1"
+    assert run(verifier.verify(token)).subject == "user-1"
+    assert published.fetches == 1
+    assert (
+        rejection(verifier, key.sign(claims(iss="https://auth.example", aud="other")))
+        == "token audience is not accepted"
+    )
+    assert (
+        rejection(
+            verifier,
+            key.sign(claims(iss="https://auth.example", aud="todo", exp=int(clock.now) - 60)),
+        )
+        == "token has expired"
+    )
+    run(verifier.aclose())
+
+
+def test_jwks_unknown_key_waits_for_one_fetch_then_is_refused_or_accepted() -> None:
+    old, new, clock = Ed25519Key.generate("old"), Ed25519Key.generate("new"), FakeClock(1000.0)
+    clock.now = time.time()
+    published = MockJwks(old)
+    verifier = jwks_verifier(published, clock)
+    run(verifier.verify(old.sign(claims())))
+    clock.now += 4
+    assert rejection(verifier, new.sign(claims())) == "unknown signing key"
+    assert (published.fetches, clock.slept) == (2, [6])
+    published.keys.append(new)
+    clock.now += 10
+    assert run(verifier.verify(new.sign(claims()))).subject == "user-1"
+    assert published.fetches == 3
+    run(verifier.aclose())
+
+
+def test_jwks_token_of_a_withdrawn_key_is_refused_after_the_next_fetch() -> None:
+    key, other, clock = Ed25519Key.generate("k"), Ed25519Key.generate("o"), FakeClock(0.0)
+    clock.now = time.time()
+    published = MockJwks(key, other)
+    verifier = jwks_verifier(published, clock)
+    token = key.sign(claims(exp=int(clock.now) + 3600))
+    run(verifier.verify(token))
+    published.keys.remove(key)
+    clock.now += 300
+    assert rejection(verifier, token) == "unknown signing key"
+    run(verifier.aclose())
+
+
+def test_jwks_refuses_other_algorithms_and_unreadable_headers() -> None:
+    key, clock = Ed25519Key.generate(), FakeClock(time.time())
+    verifier = jwks_verifier(MockJwks(key), clock)
+    assert rejection(verifier, hs256(claims())) == "token algorithm is not allowed"
+    unreadable = "bm90IGpzb24." + key.sign(claims()).split(".", 1)[1]
+    assert rejection(verifier, unreadable) == "token is not a JWT"
+    with pytest.raises(ValueError, match="JwksVerifier"):
+        JwksVerifier("https://auth.example/jwks", algorithms=("HS256",))
+    run(verifier.aclose())
