@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.auth import (
+    ASYMMETRIC_ALGORITHMS,
     MAX_TOKEN_LENGTH,
     Claims,
     JwksVerifier,
@@ -388,3 +390,53 @@ def test_jwks_refuses_other_algorithms_and_unreadable_headers() -> None:
     with pytest.raises(ValueError, match="JwksVerifier"):
         JwksVerifier("https://auth.example/jwks", algorithms=("HS256",))
     run(verifier.aclose())
+
+
+def test_refusals_and_configuration_errors_say_exactly_what_is_wrong() -> None:
+    verifier = SharedSecretVerifier(SECRET)
+    assert rejection(verifier, "a" * MAX_TOKEN_LENGTH) == "token is not a JWT"  # not too large
+    assert rejection(verifier, 5) == "token is not a JWT"  # type: ignore[arg-type]
+    no_exp = hs256(claims(exp=...))
+    assert rejection(verifier, no_exp) == "token is missing the required 'exp' claim"
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms="HS256"),
+            "algorithms must be a sequence of names, not a single string",
+        ),
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms=()),
+            "at least one algorithm must be configured",
+        ),
+        (
+            lambda: JwksVerifier("https://a.example/jwks", algorithms=("HS256",)),
+            f"JwksVerifier accepts only {sorted(ASYMMETRIC_ALGORITHMS)}; refused ['HS256']",
+        ),
+        (lambda: mint_token(" ", SECRET), "subject must be a non-empty string"),
+        (
+            lambda: mint_token("user-1", b"short"),
+            "the shared secret must be at least 32 bytes long",
+        ),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(ValueError) as raised:
+            refuse()
+        assert str(raised.value) == message
+
+
+def test_expiry_and_not_before_hold_up_to_the_leeway_exactly() -> None:
+    clock = FakeClock(1_800_000_000.0)
+    verifier = SharedSecretVerifier(SECRET, leeway_seconds=5, clock=clock)
+    now = int(clock.now)
+    assert rejection(verifier, hs256(claims(iat=now, exp=now - 5))) == "token has expired"
+    assert run(verifier.verify(hs256(claims(iat=now, exp=now - 4)))).expires_at == now - 4
+    assert run(verifier.verify(hs256(claims(iat=now, exp=now + 60, nbf=now + 5)))).subject
+    too_early = hs256(claims(iat=now, exp=now + 60, nbf=now + 6))
+    assert rejection(verifier, too_early) == "token is not yet valid"
+
+
+def test_a_minted_token_lasts_an_hour_from_its_issue() -> None:
+    token = mint_token("user-1", SECRET)
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    assert payload["exp"] - payload["iat"] == 3600
+    assert abs(payload["iat"] - time.time()) < 60
