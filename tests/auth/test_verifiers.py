@@ -22,6 +22,7 @@ from backend.auth import (
     Claims,
     JwksVerifier,
     SharedSecretVerifier,
+    TokenRejected,
     mint_token,
 )
 from tests.auth.tokens import (
@@ -440,3 +441,47 @@ def test_a_minted_token_lasts_an_hour_from_its_issue() -> None:
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     assert payload["exp"] - payload["iat"] == 3600
     assert abs(payload["iat"] - time.time()) < 60
+
+
+def test_leeway_and_secret_refusals_name_the_setting() -> None:
+    SharedSecretVerifier(SECRET, leeway_seconds=0)
+    SharedSecretVerifier(SECRET, leeway_seconds=0.5)
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: SharedSecretVerifier(SECRET, leeway_seconds=-1),
+            "leeway_seconds must not be negative",
+        ),
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms=("RS256",)),
+            "SharedSecretVerifier accepts only ['HS256', 'HS384', 'HS512']; refused ['RS256']",
+        ),
+        (
+            lambda: SharedSecretVerifier(b"short"),
+            "the shared secret must be at least 32 bytes long",
+        ),
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms=("HS512",)),
+            "the shared secret must be at least 64 bytes long",
+        ),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(ValueError) as raised:
+            refuse()
+        assert str(raised.value) == message
+    assert str(TokenRejected("token has expired")) == "token has expired"
+
+
+def test_jwks_issuer_is_checked_and_a_withdrawn_keys_cached_token_stays_refused() -> None:
+    key, other, clock = Ed25519Key.generate("k"), Ed25519Key.generate("o"), FakeClock(0.0)
+    clock.now = time.time()
+    published = MockJwks(key, other)
+    verifier = jwks_verifier(published, clock, issuer="https://auth.example")
+    forged = key.sign(claims(iss="https://evil.example"))
+    assert rejection(verifier, forged) == "token issuer is not accepted"
+    token = key.sign(claims(iss="https://auth.example", exp=int(clock.now) + 3600))
+    run(verifier.verify(token))
+    published.keys.remove(key)
+    clock.now += 300
+    assert rejection(verifier, token) == "unknown signing key"
+    assert rejection(verifier, token) == "unknown signing key"
+    run(verifier.aclose())
