@@ -53,6 +53,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/contractdiff/test_gate.py",
     ),
     "contractdiff/schemas.py": (
+        "tests/contractdiff/test_schema_parts.py",
         "tests/contractdiff/test_rules.py",
         "tests/contractdiff/test_corpus.py",
     ),
