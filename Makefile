@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security bench bench-check lock clean
+.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check lock clean
 
 # node and npm are not needed to run the API: the targets that use them (contract lint, the
 # TypeScript client) skip with the reason where they are missing; under CI=true they fail.
@@ -29,6 +29,8 @@ help:
 	@echo "make contract-diff  what changed since the last release, and is the version right"
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
 	@echo "make security  security suite with a figure table"
+	@echo "make mutate    mutation testing of the critical modules (MODULE=backend/auth.py for one;"
+	@echo "               SURVIVORS=1 retries only the last run's survivors)"
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md"
 	@echo "make bench-check  performance budget: CPU per request against the last release"
 	@echo "make lock      re-resolve requirements.lock from pyproject.toml"
@@ -114,6 +116,11 @@ docs-screenshot: $(STAMP)
 security: $(STAMP)
 	@echo "== security suite: tokens, cross-user, properties, hostile input, concurrency, DB faults, logs (SQLite and PostgreSQL)"
 	$(PY) -m pytest tests/security -p no:cacheprovider
+
+# Not part of `make test` (too slow): docs/TESTING.md has the kill rates and every survivor.
+mutate: $(STAMP)
+	@echo "== mutation testing (mutmut) of $(or $(MODULE),every listed module), with their fast tests"
+	$(PY) -m tests.support.mutation $(if $(SURVIVORS),--survivors) $(MODULE)
 
 lock:
 	@echo "== resolving requirements.lock (needs uv: pip install uv)"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,11 +15,17 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 
-from backend.db import DatabaseUnavailable, Statement
-from backend.idempotency import IdempotencyKeys, Remembered, _replayed, fingerprint_of
+from backend.db import Database, DatabaseUnavailable, Statement, Transaction
+from backend.idempotency import (
+    IdempotencyKeys,
+    Outcome,
+    Remembered,
+    _replayed,
+    fingerprint_of,
+)
 from backend.models import IdempotencyKeyRecord
 from backend.store import OwnerId
-from generated.models import Task, TaskCreate
+from generated.models import Task, TaskCreate, TaskPriority
 from tests.conftest import new_owner, token_for
 
 pytestmark = pytest.mark.anyio
@@ -159,14 +167,35 @@ async def test_an_invalid_body_is_not_remembered(client: httpx.AsyncClient, owne
     assert await stored_titles(client, owner) == ["fixed"]
 
 
+def watch_transactions(
+    monkeypatch: pytest.MonkeyPatch, database: Database, events: list[str]
+) -> asyncio.Event:
+    """From now on, each transaction records when it asks for the writer and when it has
+    it; the event is set at the first request."""
+    opened = database.transaction
+    asked = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def watched() -> AsyncIterator[Transaction]:
+        events.append("the repeat asks for the writer")
+        asked.set()
+        async with opened() as transaction:
+            events.append("the repeat has the writer")
+            yield transaction
+
+    monkeypatch.setattr(database, "transaction", watched)
+    return asked
+
+
 async def test_a_repeat_while_the_first_is_processed_is_409_or_waits_for_it(
-    app: FastAPI, client: httpx.AsyncClient, owner: str
+    app: FastAPI, client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first request's write is held open: on PostgreSQL a repeat is answered 409 at
     once; on SQLite, whose writes run one at a time, it waits and replays the response."""
     keys: IdempotencyKeys = app.state.idempotency_keys
     key, fields = new_key(), TaskCreate(title="buy milk")
     owner_id = OwnerId(owner)
+    events: list[str] = []
     async with keys.database.transaction() as transaction:
         first = await keys.create_in(transaction, owner_id, key, fingerprint_of(fields), fields)
         assert isinstance(first, Remembered)
@@ -174,20 +203,55 @@ async def test_a_repeat_while_the_first_is_processed_is_409_or_waits_for_it(
             # Readers see neither the key nor the task until the transaction commits.
             assert await key_rows(app, owner) == []
             assert await stored_titles(client, owner) == []
+            asked = watch_transactions(monkeypatch, keys.database, events)
             waiting = asyncio.create_task(create(client, owner, key))
+            await asyncio.wait_for(asked.wait(), timeout=30)
+            assert not waiting.done()
         else:
             repeat = await create(client, owner, key)
             assert repeat.status_code == 409, repeat.text
             assert repeat.headers["retry-after"] == "1"
             assert "Idempotency-Key" in repeat.json()["detail"]
     if keys.database.dialect.name == "sqlite":
+        events.append("the first commits")
         replayed = await asyncio.wait_for(waiting, timeout=30)
         assert replayed.status_code == 201, replayed.text
         assert replayed.content == first.body
+        # The repeat was sent while the first was open, and waited for its commit.
+        assert events == [
+            "the repeat asks for the writer",
+            "the first commits",
+            "the repeat has the writer",
+        ]
     again = await create(client, owner, key)
     assert again.status_code == 201
     assert again.content == first.body
     assert again.headers["location"] == first.location
+    assert await stored_titles(client, owner) == ["buy milk"]
+
+
+async def test_a_key_forgotten_between_the_write_and_the_read_is_tried_again(
+    app: FastAPI, client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row that made the write fail can be gone by the time it is read (purged, or a
+    stale claim forgotten by another request): the create is then simply tried again."""
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    first_try = keys._create_first
+    attempts: list[str] = []
+
+    async def taken_the_first_time(
+        owner_id: OwnerId, key: str, fingerprint: str, fields: TaskCreate
+    ) -> Remembered | Outcome:
+        attempts.append(key)
+        if len(attempts) == 1:
+            return Outcome.KEY_TAKEN
+        return await first_try(owner_id, key, fingerprint, fields)
+
+    monkeypatch.setattr(keys, "_create_first", taken_the_first_time)
+    key = new_key()
+    response = await create(client, owner, key)
+    assert response.status_code == 201, response.text
+    assert attempts == [key, key]
     assert await stored_titles(client, owner) == ["buy milk"]
 
 
@@ -207,11 +271,21 @@ async def test_a_create_that_failed_stored_neither_task_nor_key(
     assert await stored_titles(client, owner) == ["buy milk"]
 
 
-async def claim_as_an_earlier_server(app: FastAPI, owner: str, key: str, until: datetime) -> None:
+async def claim_as_an_earlier_server(
+    app: FastAPI, owner: str, key: str, until: datetime, answered: Remembered | None = None
+) -> None:
     """The row an earlier server build writes while it processes a keyed create: a claim,
-    a lease, no response yet (one may still serve beside this one during a deploy)."""
+    a lease, no response yet (one may still serve beside this one during a deploy); once
+    it answered, the response too, the lease left as it was."""
     keys: IdempotencyKeys = app.state.idempotency_keys
     now = datetime.now(UTC)
+    response = {}
+    if answered is not None:
+        response = {
+            "status": answered.status,
+            "response_body": answered.body.decode(),
+            "location": answered.location,
+        }
     claim = insert(IdempotencyKeyRecord.__table__).values(  # type: ignore[attr-defined]
         user_id=owner,
         key=key,
@@ -220,6 +294,7 @@ async def claim_as_an_earlier_server(app: FastAPI, owner: str, key: str, until: 
         claimed_until=until,
         created_at=now,
         expires_at=now + keys.ttl,
+        **response,
     )
     compiled = claim.compile(dialect=keys.database.dialect)
     await keys.database.write(
@@ -246,21 +321,23 @@ async def test_an_earlier_servers_claim_is_respected_then_taken_over(
 
 
 async def test_an_expired_key_is_forgotten_and_purged(
-    app: FastAPI, client: httpx.AsyncClient
+    app: FastAPI, client: httpx.AsyncClient, owner: str
 ) -> None:
     keys: IdempotencyKeys = app.state.idempotency_keys
-    owner, other = new_owner(), new_owner()
-    key = new_key()
-    assert (await create(client, owner, key)).status_code == 201
+    reused, left, fresh = new_key(), new_key(), new_key()
+    keys.purge_every = 10**9  # no purge until this test asks for one
+    for key in (reused, left):
+        assert (await create(client, owner, key)).status_code == 201
     keys.clock = lambda: datetime.now(UTC) + keys.ttl + timedelta(seconds=1)
-    keys.purge_every = 1
     # Once expired, the key is new again: its repeat creates.
-    assert (await create(client, owner, key)).status_code == 201
-    assert await stored_titles(client, owner) == ["buy milk", "buy milk"]
-    # Another user's keyed create purges expired rows (this owner's second row is fresh).
-    assert (await create(client, other, new_key())).status_code == 201
-    rows = await key_rows(app, owner)
-    assert len(rows) == 1
+    assert (await create(client, owner, reused)).status_code == 201
+    assert await stored_titles(client, owner) == ["buy milk"] * 3
+    assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((reused, left))
+    # A keyed create that purges deletes the expired row no request asked for again; the
+    # rows of the reused key and of this create are fresh and stay.
+    keys.purge_every = 1
+    assert (await create(client, owner, fresh)).status_code == 201
+    assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((reused, fresh))
 
 
 async def test_the_remembered_row_holds_the_task_and_no_header(
@@ -299,3 +376,96 @@ def test_a_replay_is_in_utc_whatever_the_time_zone_it_was_stored_in() -> None:
     replayed = _replayed(201, orjson.dumps(task).decode(), "/api/user-1/tasks/7")
     body = orjson.loads(replayed.body)
     assert body["created_at"] == body["updated_at"] == "2026-12-01T10:30:00.250000Z"
+
+
+async def test_an_earlier_servers_lease_ends_at_its_end_and_its_answer_stays(
+    app: FastAPI, client: httpx.AsyncClient, owner: str
+) -> None:
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    until = datetime.now(UTC) + timedelta(minutes=5)
+    await claim_as_an_earlier_server(app, owner, running := new_key(), until)
+    task = Task(
+        id=1,
+        user_id=owner,
+        title="answered before",
+        description=None,
+        completed=False,
+        due_date=None,
+        priority=TaskPriority.MEDIUM,
+        tags=[],
+        created_at=until,
+        updated_at=until,
+    )
+    answer = Remembered(201, task.model_dump_json().encode(), f"/api/{owner}/tasks/1")
+    await claim_as_an_earlier_server(app, owner, answered := new_key(), until, answer)
+    keys.clock = lambda: until
+    taken_over = await create(client, owner, running)
+    assert taken_over.status_code == 201, taken_over.text
+    replayed = await create(client, owner, answered)
+    assert (replayed.status_code, replayed.content) == (201, answer.body)
+    assert await stored_titles(client, owner) == ["buy milk"]
+
+
+async def test_two_users_may_send_the_same_key(client: httpx.AsyncClient, owner: str) -> None:
+    other, key = new_owner(), new_key()
+    mine = await create(client, owner, key, {"title": "mine"})
+    theirs = await create(client, other, key, {"title": "theirs"})
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert theirs.headers["location"].startswith(f"/api/{other}/tasks/")
+    assert await stored_titles(client, owner) == ["mine"]
+    assert await stored_titles(client, other) == ["theirs"]
+
+
+async def test_a_key_expires_and_is_purged_at_its_expiry_exactly(
+    app: FastAPI, client: httpx.AsyncClient, owner: str
+) -> None:
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    sent_at = datetime.now(UTC).replace(microsecond=500000)
+    keys.clock, keys.purge_every = (lambda: sent_at), 10**9
+    reused, left, fresh = new_key(), new_key(), new_key()
+    for key in (reused, left):
+        assert (await create(client, owner, key)).status_code == 201
+    keys.clock = lambda: sent_at + keys.ttl
+    assert (await create(client, owner, reused)).status_code == 201
+    assert await stored_titles(client, owner) == ["buy milk"] * 3
+    keys.purge_every = 1
+    assert (await create(client, owner, fresh)).status_code == 201
+    assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((reused, fresh))
+
+
+def at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+async def test_one_keyed_create_in_purge_every_purges(
+    app: FastAPI, client: httpx.AsyncClient, owner: str
+) -> None:
+    """Counted from the server's start: the second and fourth creates purge, not the third."""
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    start = datetime.now(UTC)
+    keys.purge_every = 2
+    first, second, third = new_key(), new_key(), new_key()
+    for number, key in enumerate((first, second, third)):
+        keys.clock = at(start + number * (keys.ttl + timedelta(seconds=1)))
+        assert (await create(client, owner, key)).status_code == 201
+        if number == 1:
+            assert [row["key"] for row in await key_rows(app, owner)] == [second]
+    assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((second, third))
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_the_lock_a_create_holds_is_its_owners_and_keys_alone(
+    app: FastAPI, client: httpx.AsyncClient, owner: str
+) -> None:
+    """PostgreSQL: while a keyed create is open, the same key of another user and another
+    key of the same user create at once; only the same user's same key is answered 409."""
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    key, fields = new_key(), TaskCreate(title="held")
+    async with keys.database.transaction() as transaction:
+        held = await keys.create_in(
+            transaction, OwnerId(owner), key, fingerprint_of(fields), fields
+        )
+        assert isinstance(held, Remembered)
+        assert (await create(client, new_owner(), key)).status_code == 201
+        assert (await create(client, owner, new_key())).status_code == 201
+        assert (await create(client, owner, key)).status_code == 409

@@ -3,6 +3,7 @@ upgrade to head, and every revision upgrades, downgrades and upgrades again."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,8 @@ OLD_COLUMNS = (
     "updated_at",
 )
 TITLES = ("Buy MILK", "été à Paris", "Straße", "x", "50% off", "emoji 🎉", "t" * 200)
+TAG_SETS: tuple[list[str], ...] = (["home"], [], ["urgent", "work"], ["a-b_c", "home"])
+SEEDED_TABLES = ("tasks", "task_tag")
 
 
 @pytest.fixture(params=DATABASES, ids=DATABASES)
@@ -79,6 +82,81 @@ def fill_revision_1(url: str) -> None:
         # A deleted task's id must stay unused after the migration too.
         connection.execute(sa.text("DELETE FROM tasks WHERE id = (SELECT max(id) FROM tasks)"))
     engine.dispose()
+
+
+def fill_revision_2(url: str) -> None:
+    """Rows as revision 0002's table holds them, written as the 1.1 server wrote them: each
+    with a priority, tags (the table's triggers write task_tag) and the folded text."""
+    engine = sa.create_engine(sync_url(url))
+    sqlite = engine.dialect.name == "sqlite"
+    start = datetime(2026, 12, 2, 9, 0, 0, 654321, tzinfo=UTC)
+    rows = []
+    for index in range(24):
+        created = start + timedelta(minutes=index)
+        title = f"{TITLES[index % len(TITLES)][:190]} {index}"
+        description = None if index % 3 == 0 else f"Notes {index} ÉTÉ"
+        tags = TAG_SETS[index % len(TAG_SETS)]
+        rows.append(
+            {
+                "user_id": f"owner-{index % 3}",
+                "title": title,
+                "description": description,
+                "completed": index % 2 == 1,
+                "due_date": None if index % 4 == 0 else date(2027, 1, 1 + index),
+                "created_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
+                "updated_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
+                "priority": 1 + index % 3,
+                "tags": json.dumps(tags) if sqlite else tags,
+                "title_folded": fold(title),
+                "description_folded": fold(description or ""),
+            }
+        )
+    columns = ", ".join(rows[0])
+    values = ", ".join(f":{name}" for name in rows[0])
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"INSERT INTO tasks ({columns}) VALUES ({values})"), rows)
+    engine.dispose()
+
+
+def fill(url: str) -> None:
+    """Rows as the revision the database is at holds them: 0001's, or 0002's and later."""
+    engine = sa.create_engine(sync_url(url))
+    columns = {column["name"] for column in sa.inspect(engine).get_columns("tasks")}
+    engine.dispose()
+    fill_revision_1(url)
+    if "priority" in columns:
+        fill_revision_2(url)
+
+
+def seeded_rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the seeded tables the database has now, in key order, by table."""
+    engine = sa.create_engine(sync_url(url))
+    found: dict[str, list[dict[str, Any]]] = {}
+    with engine.connect() as connection:
+        present = sa.inspect(connection).get_table_names()
+        for table in (name for name in SEEDED_TABLES if name in present):
+            keys = ", ".join(sa.inspect(connection).get_pk_constraint(table)["constrained_columns"])
+            rows = connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY {keys}"))
+            found[table] = [dict(row._mapping) for row in rows]
+    engine.dispose()
+    return found
+
+
+def tags_of(row: dict[str, Any]) -> list[str]:
+    """A row's tags: an array on PostgreSQL, JSON text on SQLite."""
+    tags: list[str] = json.loads(row["tags"]) if isinstance(row["tags"], str) else row["tags"]
+    return tags
+
+
+def as_now(
+    kept: dict[str, list[dict[str, Any]]], now: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """`kept`, cut to the tables and columns `now` has (a downgrade drops some)."""
+    cut: dict[str, list[dict[str, Any]]] = {}
+    for table, rows in now.items():
+        columns = set(rows[0]) if rows else set()
+        cut[table] = [{name: row[name] for name in columns} for row in kept[table]]
+    return cut
 
 
 def snapshot(url: str, columns: tuple[str, ...] = OLD_COLUMNS) -> list[tuple[Any, ...]]:
@@ -161,20 +239,54 @@ def revisions() -> list[str]:
 
 
 def test_every_revision_upgrades_downgrades_and_upgrades_again(empty_url: str) -> None:
+    """At each revision, rows as that revision holds them are written; going down one
+    revision and up again keeps every value the lower revision has a column for."""
     assert revisions()[-1] == head_revision()
     previous = "base"
     for revision in revisions():
         migrate(empty_url, revision)
         if previous != "base":
-            fill_revision_1(empty_url)
-        kept = snapshot(empty_url) if previous != "base" else []
+            fill(empty_url)
+        kept = seeded_rows(empty_url)
         migrate(empty_url, previous, down=True)
-        if previous != "base":
-            assert snapshot(empty_url) == kept
+        down = seeded_rows(empty_url)
+        assert down == as_now(kept, down)
         migrate(empty_url, revision)
-        if previous != "base":
-            assert snapshot(empty_url) == kept
+        assert as_now(seeded_rows(empty_url), down) == down
         previous = revision
+
+
+@pytest.mark.anyio
+async def test_priorities_tags_and_search_text_of_revision_2_survive_head_and_back(
+    empty_url: str, client_of: Any
+) -> None:
+    migrate(empty_url, "0001")
+    fill_revision_1(empty_url)
+    migrate(empty_url, "0002")
+    fill_revision_2(empty_url)
+    before = seeded_rows(empty_url)
+    assert {row["priority"] for row in before["tasks"]} == {1, 2, 3}
+    assert len(before["task_tag"]) == sum(len(tags_of(row)) for row in before["tasks"]) > 0
+    migrate(empty_url, "head")
+    assert seeded_rows(empty_url) == before
+
+    client = await client_of(empty_url)
+    owner = "owner-2"
+    mine = [row for row in before["tasks"] if row["user_id"] == owner]
+    for params, wanted in (
+        ({"tag": ["home"]}, {row["id"] for row in mine if "home" in tags_of(row)}),
+        ({"priority": "high"}, {row["id"] for row in mine if row["priority"] == 3}),
+        ({"q": "notes été"}, {row["id"] for row in mine if "Notes" in (row["description"] or "")}),
+    ):
+        listed = await client.get(
+            f"/api/{owner}/tasks", params={**params, "limit": 100}, headers=token_for(owner)
+        )
+        assert listed.status_code == 200, listed.text
+        assert wanted
+        assert {task["id"] for task in listed.json()} == wanted, params
+
+    migrate(empty_url, "0002", down=True)
+    assert seeded_rows(empty_url) == before
 
 
 def test_downgrade_from_head_keeps_the_tasks_of_revision_1(empty_url: str) -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import Table
 
+from backend.models import TaskTagRecord
 from tests.conftest import make_task, token_for
+from tests.support.rows import table_rows
 
 pytestmark = pytest.mark.anyio
+TASK_TAG: Table = TaskTagRecord.__table__  # type: ignore[attr-defined]  # SQLModel sets it
 
 
 async def test_a_task_created_without_them_is_medium_with_no_tags(
@@ -65,10 +70,17 @@ async def test_update_of_other_fields_keeps_priority_and_tags(
     assert [found["id"] for found in listed.json()] == [task["id"]]
 
 
-async def test_a_deleted_task_leaves_no_tag_behind(client: httpx.AsyncClient, owner: str) -> None:
-    task = await make_task(client, owner, tags=["gone"])
+async def test_a_deleted_task_leaves_no_tag_behind(
+    app: FastAPI, client: httpx.AsyncClient, owner: str
+) -> None:
+    task = await make_task(client, owner, tags=["gone", "too"])
     headers = token_for(owner)
-    await client.delete(f"/api/{owner}/tasks/{task['id']}", headers=headers)
+    tag_rows = await table_rows(app, TASK_TAG, task_id=task["id"])
+    assert [(row["tag"], row["user_id"]) for row in tag_rows] == [("gone", owner), ("too", owner)]
+    deleted = await client.delete(f"/api/{owner}/tasks/{task['id']}", headers=headers)
+    assert deleted.status_code == 204
+    assert await table_rows(app, TASK_TAG, task_id=task["id"]) == []
+    assert await table_rows(app, TASK_TAG, user_id=owner) == []
     listed = await client.get(f"/api/{owner}/tasks", params={"tag": "gone"}, headers=headers)
     assert listed.json() == []
 

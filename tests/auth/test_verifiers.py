@@ -6,8 +6,10 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -15,9 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.auth import (
+    ASYMMETRIC_ALGORITHMS,
     MAX_TOKEN_LENGTH,
     Claims,
+    JwksVerifier,
     SharedSecretVerifier,
+    TokenRejected,
     mint_token,
 )
 from tests.auth.tokens import (
@@ -31,6 +36,7 @@ from tests.auth.tokens import (
     rejection,
     run,
 )
+from tests.support.jwks import Ed25519Key
 
 # --- shared secret -------------------------------------------------------------------------
 
@@ -295,3 +301,187 @@ def test_verified_token_cache_is_bounded_and_least_recently_used() -> None:
     cache.put("d", _Verified(Claims(subject="d", expires_at=int(now) + 60), None))
     assert cache.get("b", now, 5.0) is None
     assert [cache.get(name, now, 5.0) is not None for name in ("a", "c", "d")] == [True] * 3
+
+
+# --- JWKS, on a mock endpoint and fake clocks (the live endpoint: test_jwks.py) -------------
+
+
+class MockJwks:
+    """The keys a JWKS URL publishes, and how often it was fetched."""
+
+    def __init__(self, *keys: Ed25519Key) -> None:
+        self.keys = list(keys)
+        self.fetches = 0
+
+    def __call__(self, _request: httpx.Request) -> httpx.Response:
+        self.fetches += 1
+        return httpx.Response(200, json={"keys": [key.public_jwk for key in self.keys]})
+
+
+def jwks_verifier(published: MockJwks, clock: FakeClock, **options: Any) -> JwksVerifier:
+    return JwksVerifier(
+        "https://auth.example/jwks",
+        transport=httpx.MockTransport(published),
+        clock=clock,
+        monotonic_clock=clock,
+        sleep=clock.sleep,
+        min_refresh_interval_seconds=10,
+        cache_ttl_seconds=300,
+        **options,
+    )
+
+
+def test_jwks_token_is_accepted_then_served_from_the_cache() -> None:
+    key, clock = Ed25519Key.generate(), FakeClock(time.time())
+    published = MockJwks(key)
+    verifier = jwks_verifier(published, clock, issuer="https://auth.example", audience="todo")
+    token = key.sign(claims(iss="https://auth.example", aud="todo"))
+    assert run(verifier.verify(token)).subject == "user-1"
+    assert run(verifier.verify(token)).subject == "user-1"
+    assert published.fetches == 1
+    assert (
+        rejection(verifier, key.sign(claims(iss="https://auth.example", aud="other")))
+        == "token audience is not accepted"
+    )
+    assert (
+        rejection(
+            verifier,
+            key.sign(claims(iss="https://auth.example", aud="todo", exp=int(clock.now) - 60)),
+        )
+        == "token has expired"
+    )
+    run(verifier.aclose())
+
+
+def test_jwks_unknown_key_waits_for_one_fetch_then_is_refused_or_accepted() -> None:
+    old, new, clock = Ed25519Key.generate("old"), Ed25519Key.generate("new"), FakeClock(1000.0)
+    clock.now = time.time()
+    published = MockJwks(old)
+    verifier = jwks_verifier(published, clock)
+    run(verifier.verify(old.sign(claims())))
+    clock.now += 4
+    assert rejection(verifier, new.sign(claims())) == "unknown signing key"
+    assert (published.fetches, clock.slept) == (2, [6])
+    published.keys.append(new)
+    clock.now += 10
+    assert run(verifier.verify(new.sign(claims()))).subject == "user-1"
+    assert published.fetches == 3
+    run(verifier.aclose())
+
+
+def test_jwks_token_of_a_withdrawn_key_is_refused_after_the_next_fetch() -> None:
+    key, other, clock = Ed25519Key.generate("k"), Ed25519Key.generate("o"), FakeClock(0.0)
+    clock.now = time.time()
+    published = MockJwks(key, other)
+    verifier = jwks_verifier(published, clock)
+    token = key.sign(claims(exp=int(clock.now) + 3600))
+    run(verifier.verify(token))
+    published.keys.remove(key)
+    clock.now += 300
+    assert rejection(verifier, token) == "unknown signing key"
+    run(verifier.aclose())
+
+
+def test_jwks_refuses_other_algorithms_and_unreadable_headers() -> None:
+    key, clock = Ed25519Key.generate(), FakeClock(time.time())
+    verifier = jwks_verifier(MockJwks(key), clock)
+    assert rejection(verifier, hs256(claims())) == "token algorithm is not allowed"
+    unreadable = "bm90IGpzb24." + key.sign(claims()).split(".", 1)[1]
+    assert rejection(verifier, unreadable) == "token is not a JWT"
+    with pytest.raises(ValueError, match="JwksVerifier"):
+        JwksVerifier("https://auth.example/jwks", algorithms=("HS256",))
+    run(verifier.aclose())
+
+
+def test_refusals_and_configuration_errors_say_exactly_what_is_wrong() -> None:
+    verifier = SharedSecretVerifier(SECRET)
+    assert rejection(verifier, "a" * MAX_TOKEN_LENGTH) == "token is not a JWT"  # not too large
+    assert rejection(verifier, 5) == "token is not a JWT"  # type: ignore[arg-type]
+    no_exp = hs256(claims(exp=...))
+    assert rejection(verifier, no_exp) == "token is missing the required 'exp' claim"
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms="HS256"),
+            "algorithms must be a sequence of names, not a single string",
+        ),
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms=()),
+            "at least one algorithm must be configured",
+        ),
+        (
+            lambda: JwksVerifier("https://a.example/jwks", algorithms=("HS256",)),
+            f"JwksVerifier accepts only {sorted(ASYMMETRIC_ALGORITHMS)}; refused ['HS256']",
+        ),
+        (lambda: mint_token(" ", SECRET), "subject must be a non-empty string"),
+        (
+            lambda: mint_token("user-1", b"short"),
+            "the shared secret must be at least 32 bytes long",
+        ),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(ValueError) as raised:
+            refuse()
+        assert str(raised.value) == message
+
+
+def test_expiry_and_not_before_hold_up_to_the_leeway_exactly() -> None:
+    clock = FakeClock(1_800_000_000.0)
+    verifier = SharedSecretVerifier(SECRET, leeway_seconds=5, clock=clock)
+    now = int(clock.now)
+    assert rejection(verifier, hs256(claims(iat=now, exp=now - 5))) == "token has expired"
+    assert run(verifier.verify(hs256(claims(iat=now, exp=now - 4)))).expires_at == now - 4
+    assert run(verifier.verify(hs256(claims(iat=now, exp=now + 60, nbf=now + 5)))).subject
+    too_early = hs256(claims(iat=now, exp=now + 60, nbf=now + 6))
+    assert rejection(verifier, too_early) == "token is not yet valid"
+
+
+def test_a_minted_token_lasts_an_hour_from_its_issue() -> None:
+    token = mint_token("user-1", SECRET)
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    assert payload["exp"] - payload["iat"] == 3600
+    assert abs(payload["iat"] - time.time()) < 60
+
+
+def test_leeway_and_secret_refusals_name_the_setting() -> None:
+    SharedSecretVerifier(SECRET, leeway_seconds=0)
+    SharedSecretVerifier(SECRET, leeway_seconds=0.5)
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: SharedSecretVerifier(SECRET, leeway_seconds=-1),
+            "leeway_seconds must not be negative",
+        ),
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms=("RS256",)),
+            "SharedSecretVerifier accepts only ['HS256', 'HS384', 'HS512']; refused ['RS256']",
+        ),
+        (
+            lambda: SharedSecretVerifier(b"short"),
+            "the shared secret must be at least 32 bytes long",
+        ),
+        (
+            lambda: SharedSecretVerifier(SECRET, algorithms=("HS512",)),
+            "the shared secret must be at least 64 bytes long",
+        ),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(ValueError) as raised:
+            refuse()
+        assert str(raised.value) == message
+    assert str(TokenRejected("token has expired")) == "token has expired"
+
+
+def test_jwks_issuer_is_checked_and_a_withdrawn_keys_cached_token_stays_refused() -> None:
+    key, other, clock = Ed25519Key.generate("k"), Ed25519Key.generate("o"), FakeClock(0.0)
+    clock.now = time.time()
+    published = MockJwks(key, other)
+    verifier = jwks_verifier(published, clock, issuer="https://auth.example")
+    forged = key.sign(claims(iss="https://evil.example"))
+    assert rejection(verifier, forged) == "token issuer is not accepted"
+    token = key.sign(claims(iss="https://auth.example", exp=int(clock.now) + 3600))
+    run(verifier.verify(token))
+    published.keys.remove(key)
+    clock.now += 300
+    assert rejection(verifier, token) == "unknown signing key"
+    assert rejection(verifier, token) == "unknown signing key"
+    run(verifier.aclose())

@@ -4,10 +4,12 @@ gets a 200, and neither page asks anything of another host."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -124,11 +126,25 @@ def test_swagger_ui_authorize_then_try_it_out_on_list_tasks(
         shutil.copyfile(tmp_path / SCREENSHOT, ROOT / target / SCREENSHOT)
 
 
+def summaries(contract: dict[str, Any]) -> list[str]:
+    return sorted(
+        operation["summary"]
+        for methods in contract["paths"].values()
+        for operation in methods.values()
+    )
+
+
 def test_redoc_renders_the_operations_offline(devtools_port: int, api: LiveServer) -> None:
+    """Each operation of the contract gets its section, headed by its summary."""
+    wanted = summaries(load_contract())
+    assert len(wanted) == 6
+    headings = "[...document.querySelectorAll('h2')].map(heading => heading.textContent.trim())"
     with new_page(devtools_port) as page:
         page.open(f"{api.base_url}/redoc")
-        page.wait_for("document.body.innerText.includes('Toggle or set a task\\'s completion')")
+        page.wait_for(f"{json.dumps(wanted)}.every(summary => {headings}.includes(summary))")
+        shown = page.evaluate(headings)
         assert outside_requests(page.requests()) == []
+    assert sorted(heading for heading in shown if heading in wanted) == wanted
 
 
 def test_the_offline_check_catches_docs_loaded_from_a_cdn(devtools_port: int) -> None:

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -48,6 +48,9 @@ SETTING = "DATABASE_TRANSACTION_POOLER"
 # PgBouncer as configured: refusing the app's session settings (its default), or passing
 # over them silently, as some hosted poolers do: then only lost prepared statements tell.
 POOLER_KINDS = {"refuses-options": (), "ignores-options": ("options",)}
+# How far a task's timestamp may lie outside the load's own start and end (the clocks of
+# the test and the database are the machine's; a wrong time zone is hours off).
+CLOCK_SLACK = timedelta(seconds=2)
 
 
 @pytest.fixture(scope="module", params=sorted(POOLER_KINDS))
@@ -98,11 +101,11 @@ async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
     pgbouncer: PgBouncer, database: str, tmp_path: Path, setting: bool
 ) -> None:
     with pooled_server(pgbouncer, database, tmp_path, setting=setting) as server:
-        started = time.monotonic()
+        started, load_started = time.monotonic(), datetime.now(UTC)
         ledger = await run_mixed_load(
             server.base_url, users=USERS, requests_per_user=REQUESTS_PER_USER, seed=2000
         )
-        elapsed = time.monotonic() - started
+        elapsed, load_finished = time.monotonic() - started, datetime.now(UTC)
         assert ledger.unexpected == []
         assert ledger.transport_errors == []
         assert ledger.requests == USERS * REQUESTS_PER_USER
@@ -115,6 +118,13 @@ async def test_four_workers_behind_a_transaction_pooler_serve_a_mixed_load(
         ]
         assert timestamps
         assert {moment.utcoffset() for moment in timestamps} == {timedelta(0)}
+        # Labelled UTC is not enough: each is the moment it was written, in UTC.
+        outside = [
+            moment
+            for moment in timestamps
+            if not load_started - CLOCK_SLACK <= moment <= load_finished + CLOCK_SLACK
+        ]
+        assert outside == [], f"{len(outside)} timestamps outside the load, e.g. {outside[0]}"
         log_text = server.log_text()
     assert "Traceback" not in log_text and "unexpected error" not in log_text
     warnings = [line for line in log_text.splitlines() if f"{SETTING} is not set" in line]

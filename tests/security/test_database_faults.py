@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import DATABASES, SECRET, new_owner, start_postgres_or_skip, token_for
 from tests.support.live_server import live_server
 from tests.support.postgres import PostgresServer
+from tests.support.skips import skip_or_fail
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
 @pytest.fixture(params=DATABASES, ids=DATABASES)
 def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
-        pytest.skip("SQLite is embedded: it cannot be stopped under the server")
+        skip_or_fail("SQLite is embedded: it cannot be stopped under the server")
     postgres: PostgresServer = request.getfixturevalue("own_postgres")
     return postgres.create_database("todo_faults")
 

@@ -32,6 +32,9 @@ from tests.support.postgres import PostgresServer
 pytestmark = pytest.mark.anyio
 
 LOG_DEADLINE_SECONDS = 10.0
+# An HTTP client will not send some forged headers, and uvicorn drops a 100 KB one itself:
+# at most this many requests never reach the app (each one is a case the logs cannot show).
+UNDELIVERED_AT_MOST = 3
 CLIENT_LOGGERS = ("httpx", "httpcore")
 JSON = {"Content-Type": "application/json"}
 TITLE = {"title": "x"}
@@ -156,7 +159,7 @@ async def test_a_live_servers_output_holds_no_credential(server: LiveServer) -> 
     logged = wait_for_log(server, marker)
     assert marker in logged, "the access log is off: the test would prove nothing"
     assert logged.count('HTTP/1.1"') >= traffic.requests
-    assert traffic.undelivered <= 3
+    assert traffic.undelivered <= UNDELIVERED_AT_MOST
     assert {401, 403, 404, 405, 413, 415, 422} <= traffic.statuses
     assert_no_credential_in(logged, traffic)
     assert "access_token=[redacted]" in logged
@@ -190,7 +193,9 @@ async def test_the_json_access_log_holds_no_credential_and_no_query(
     lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
     access = [line for line in lines if line["logger"] == "backend.access"]
     assert any(line["request_id"] == marker for line in access)
-    assert len(access) >= traffic.requests - traffic.undelivered
+    # `requests` counts the answered ones: each of them, and the marker, is logged.
+    assert traffic.undelivered <= UNDELIVERED_AT_MOST
+    assert len(access) >= traffic.requests + 1
     assert {401, 403, 404, 405, 413, 415, 422} <= {line["status"] for line in access}
     assert_no_credential_in(logged, traffic)
     routes = {line["route"] for line in access}

@@ -24,7 +24,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.live_server import stop_process_group
-from tests.support.tools import missing
+from tests.support.skips import skip_or_fail
 
 START_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 30.0
@@ -60,8 +60,7 @@ def chromium_binary() -> str:
         found = shutil.which(name)
         if found is not None:
             return found
-    missing("chromium is not installed (Debian: apt-get install chromium)")
-    raise AssertionError("unreachable")
+    skip_or_fail("chromium is not installed (Debian: apt-get install chromium)")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import psycopg
 
 from tests.support.live_server import stop_process_group
 from tests.support.postgres import SERVER_USER, PostgresServer
-from tests.support.tools import missing
+from tests.support.skips import skip_or_fail
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -161,4 +161,4 @@ def require_pgbouncer() -> None:
     try:
         find_pgbouncer()
     except PgBouncerUnavailable as error:
-        missing(f"PgBouncer tests need PgBouncer: {error}")
+        skip_or_fail(f"PgBouncer tests need PgBouncer: {error}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from tests.support.postgres import PostgresServer, PostgresUnavailable, find_pg_bin, start_postgres
+from tests.support.skips import skip_or_fail
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -17,9 +17,7 @@ def _require_binaries() -> None:
     try:
         find_pg_bin()
     except PostgresUnavailable as missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but PostgreSQL is unavailable: {missing}")
-        pytest.skip(f"PostgreSQL is unavailable: {missing}")
+        skip_or_fail(f"PostgreSQL is unavailable: {missing}")
 
 
 @pytest.fixture(scope="module")

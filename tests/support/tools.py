@@ -1,33 +1,23 @@
-"""Tools the README's `make test` does not install (node, chromium): found, or skip/fail."""
+"""Tools the README's `make test` does not install (node, the npm tools): found, or skip/fail."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import running_in_ci
+from tests.support.skips import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NODE_MODULES = ROOT / "node_modules"
-
-
-def missing(reason: str) -> None:
-    """Skip with the reason printed; under CI=true, fail instead: CI must run the test."""
-    if running_in_ci():
-        pytest.fail(f"CI must run this test (.ci/run installs what it needs), but {reason}")
-    pytest.skip(reason)
 
 
 def node_binary() -> str:
     """The `node` on PATH, with the project's npm tools installed (`npm ci`)."""
     node = shutil.which("node")
     if node is None:
-        missing("node is not installed (Debian: apt-get install nodejs npm)")
-        raise AssertionError("unreachable")
+        skip_or_fail("node is not installed (Debian: apt-get install nodejs npm)")
     if not (NODE_MODULES / ".bin" / "tsc").exists():
-        missing("the npm tools are not installed: run `npm ci` at the repository root")
+        skip_or_fail("the npm tools are not installed: run `npm ci` at the repository root")
     return node
 
 
