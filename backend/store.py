@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     SmallInteger,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -218,7 +219,11 @@ def _listing(shape: FilterShape, postgres: bool, plan: Plan = Plan.RANGE) -> Sel
         statement = statement.where(tasks.c.priority == bindparam("priority", type_=SmallInteger))
     for index in range(shape.tags):
         tag: BindParameter[str] = bindparam(f"tag_{index}")
-        if plan is Plan.WINDOW:  # a few rows: look each one's tag up by the primary key
+        if plan is Plan.WINDOW and postgres:
+            # A few rows: each one's own array of tags. A join with task_tag let the planner
+            # start from every row of the tag instead (12.7 against 0.8-1.0 ms a call).
+            statement = statement.where(tag == any_(tasks.c.tags))
+        elif plan is Plan.WINDOW:  # a few rows: look each one's tag up by the primary key
             # The owner's own row, looked up by the primary key: `user_id` is compared with
             # the row's, not the parameter's, or PostgreSQL's planner may start from every
             # task_tag row of the owner and tag (10,000 at 1% of 1,000,000) instead.
