@@ -22,7 +22,7 @@ help:
 	@echo "make run       serve the API on SQLite (http://$(HOST):$(PORT)/docs)"
 	@echo "make token     print a development token (USER_ID=alice by default)"
 	@echo "make test      make lint, the contract gate, the whole test suite, the performance budget"
-	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly)"
+	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly) + squawk"
 	@echo "make client    regenerate clients/typescript/src/schema.d.ts from openapi/"
 	@echo "make docs-screenshot  retake docs/swagger-ui-try-it-out.png with the browser test"
 	@echo "make codegen   regenerate openapi/ and generated/ from specs/"
