@@ -78,3 +78,11 @@ def test_a_replay_is_in_utc_whatever_the_local_zone() -> None:
     replayed = orjson.loads(_replayed(201, orjson.dumps(STORED).decode(), "/x").body)
     assert replayed["created_at"] == "2026-12-01T10:30:00.250000Z"
     assert replayed["updated_at"] == "2026-12-01T10:30:00.250000Z"
+
+
+def test_a_replay_is_in_utc_whatever_the_time_zone_it_was_stored_in() -> None:
+    """PostgreSQL writes the stored task's times in its session's time zone, which behind
+    a transaction pooler is not the server's to set."""
+    replayed = _replayed(201, orjson.dumps(STORED).decode(), "/api/user-1/tasks/7")
+    body = orjson.loads(replayed.body)
+    assert body["created_at"] == body["updated_at"] == "2026-12-01T10:30:00.250000Z"
