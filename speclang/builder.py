@@ -8,6 +8,8 @@ from typing import Any
 
 from speclang.changelog import SEMANTIC_VERSION, ChangelogEntry, read_changelog, render_changelog
 from speclang.errors import SpecError
+from speclang.example_render import render_examples
+from speclang.examples import Example, read_examples
 from speclang.markdown import Row, Section, read_sections
 from speclang.types import (
     PARAMETER_LOCATIONS,
@@ -134,6 +136,7 @@ class Contract:
     document: dict[str, Any]
     locations: dict[str, int]  # JSON pointer into the document -> line of the spec
     changelog: list[ChangelogEntry]
+    examples: list[Example] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +152,7 @@ class Builder:
     header_names: set[str] = field(default_factory=set)
     operation_ids: dict[str, int] = field(default_factory=dict)
     pending_links: list[tuple[int, str]] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
     # Lines of the rows of the operation being built, for `locations`.
     parameter_lines: list[int] = field(default_factory=list)
     body_lines: dict[str, int] = field(default_factory=dict)
@@ -220,6 +224,10 @@ class Builder:
         components["securitySchemes"] = security_schemes
         document["paths"] = paths
         document["components"] = components
+        examples = api.child("Examples")
+        if examples is not None:
+            self.examples = read_examples(examples)
+            render_examples(self.examples, document, self.locate)
         return document
 
     def security_schemes(self, section: Section) -> dict[str, Any]:
@@ -545,7 +553,7 @@ def build_contract(text: str) -> Contract:
     builder = Builder(read_sections(text))
     document = builder.build()
     validate_openapi(document)
-    return Contract(document, builder.locations, builder.changelog)
+    return Contract(document, builder.locations, builder.changelog, builder.examples)
 
 
 def build_openapi(text: str) -> dict[str, Any]:

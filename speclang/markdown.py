@@ -61,6 +61,15 @@ class Item:
 
 
 @dataclass
+class Fence:
+    """A fenced code block: its info string (`json request`) and its text."""
+
+    line: int
+    info: str
+    content: str
+
+
+@dataclass
 class Section:
     level: int
     title: str
@@ -68,6 +77,7 @@ class Section:
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
+    fences: list[Fence] = field(default_factory=list)
     children: list[Section] = field(default_factory=list)
 
     def child(self, title: str) -> Section | None:
@@ -174,6 +184,8 @@ def read_sections(text: str) -> Section:
         if token.type == "table_open":
             index = read_table(tokens, index, lines, stack[-1])
             continue
+        if token.type == "fence" and token.level == 0:
+            stack[-1].fences.append(Fence(line, token.info.strip(), token.content))
         index += 1
     return root
 
