@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from codegen import SPEC, build_contract
+from speclang.examples import PLACEHOLDER, Example
 from tests.conftest import SECRET
 from tests.support.live_server import LiveServer, live_server
 
@@ -64,3 +69,92 @@ def test_the_readme_curl_session_works(server: LiveServer) -> None:
     assert '"completed":true' in output
     assert '"status":4' not in output, output
     assert output.rstrip().endswith("204")
+
+
+def curl_requests(script: str) -> list[tuple[str, str, dict[str, str], object]]:
+    """Each curl command of the session as (method, URL path and query, headers, body)."""
+    commands = script.replace("\\\n", " ").splitlines()
+    found: list[tuple[str, str, dict[str, str], object]] = []
+    for command in commands:
+        words = shlex.split(command)
+        if not words or words[0] != "curl":
+            continue
+        method, url, headers, body = "GET", "", {}, None
+        for flag, value in zip(words, [*words[1:], ""], strict=True):
+            if flag == "-X":
+                method = value
+            elif flag == "-H":
+                name, _, header = value.partition(":")
+                headers[name.strip()] = header.strip()
+            elif flag == "-d":
+                body = json.loads(value)
+            elif flag.startswith("$API"):
+                url = flag.replace("$API", "/api/alice/tasks")
+        found.append((method, url, headers, body))
+    return found
+
+
+def written_as(template: str, text: str) -> bool:
+    """Whether `text` reads as the example's `template`, any value standing for a placeholder."""
+    parts = PLACEHOLDER.split(template)
+    pattern = "".join(re.escape(part) if i % 2 == 0 else "[^/?&]+" for i, part in enumerate(parts))
+    return re.fullmatch(pattern, text) is not None
+
+
+def example_url(example: Example, operations: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    method, path = operations[example.operation_id]
+    for value in example.path:
+        path = path.replace("{" + value.name + "}", value.text)
+    query = urlencode([(value.name, value.text) for value in example.query], safe="{}")
+    return method.upper(), path + ("?" + query if query else "")
+
+
+def test_every_curl_request_of_the_readme_is_an_example_of_the_spec() -> None:
+    """The session is the spec's examples written for curl: each request, with its query,
+    its Idempotency-Key and its body, is the request of a spec example."""
+    contract = build_contract((ROOT / SPEC).read_text("utf-8"))
+    operations = {
+        operation["operationId"]: (method, path)
+        for path, methods in contract.document["paths"].items()
+        for method, operation in methods.items()
+    }
+    requests = curl_requests(curl_session()) + curl_requests(error_session())
+    assert len(requests) >= 9
+    for method, url, headers, body in requests:
+        matches = [
+            example.name
+            for example in contract.examples
+            if example_url(example, operations)[0] == method
+            and written_as(example_url(example, operations)[1], url)
+            and {v.name: v.text for v in example.headers}
+            == {name: value for name, value in headers.items() if name == "Idempotency-Key"}
+            and (example.request_body.value if example.request_body else None) == body
+            and example.token == "alice"
+        ]
+        assert matches, f"no example of specs/api/rest-endpoints.md sends {method} {url} {body}"
+
+
+def test_the_readmes_error_answer_is_an_example_of_the_spec() -> None:
+    answers = [
+        json.loads(line.removeprefix("# "))
+        for line in error_session().splitlines()
+        if line.startswith("# {")
+    ]
+    contract = build_contract((ROOT / SPEC).read_text("utf-8"))
+    bodies = [e.response_body.value for e in contract.examples if e.response_body is not None]
+    assert answers
+    for answer in answers:
+        assert any(
+            isinstance(body, dict)
+            and body.keys() == answer.keys()
+            and all(written_as(str(body[key]), str(answer[key])) for key in body)
+            for body in bodies
+        ), answer
+
+
+def error_session() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A session with curl", 1)[1]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) >= 2, "the README shows no error answer after its curl session"
+    return str(blocks[1])
