@@ -6,7 +6,8 @@ schema; a success's request must too (an error example's request is wrong on pur
 Placeholders get sample values in the document (the first integer placeholder is 1, the
 next 2, ...), so an example reads as one consistent session; the replay binds them to what
 the server really answers. Successes render on parameters, request bodies and responses;
-errors on their responses only, so a request example in /docs is always a valid request.
+errors on their responses only, so a request example in /docs is always a valid request
+(and a parameter whose value is a cursor shows none: its sample was never issued).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Samples:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
+        # Strings only the server can make (cursors): a sample of one is never valid to send.
+        self.opaque: set[str] = set()
         self._integers = 0
         self._moments = 0
 
@@ -48,6 +51,7 @@ class Samples:
             self.values[name] = moment.isoformat().replace("+00:00", "Z")
         elif kind == "string":
             self.values[name] = base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
+            self.opaque.add(name)
         else:
             raise SpecError(
                 line,
@@ -114,7 +118,10 @@ class ExampleRenderer:
                 request_value,
             )
         for index, (value, typed) in parameters.items():
-            self.attach(example, value.line, (*pointer, "parameters", str(index)), typed)
+            # Swagger UI's Try it out sends each parameter's first example: a sample cursor
+            # would make it a 422, so a parameter given an opaque value shows no example.
+            if not set(placeholders_in(value.text)) & self.samples.opaque:
+                self.attach(example, value.line, (*pointer, "parameters", str(index)), typed)
 
     def require_bound(self, value: Any, line: int) -> None:
         for name in placeholders_in(value):

@@ -73,13 +73,13 @@ def operation_ids(contract: dict[str, object]) -> set[str]:
 def test_swagger_ui_authorize_then_try_it_out_on_list_tasks(
     devtools_port: int, api: LiveServer, tmp_path: Path
 ) -> None:
+    """Try it out fills each parameter with the first of the spec's examples for it: the
+    filters of the filtered-list example, which find the task made like the examples' one."""
     owner = new_owner()
-    for title in ("Buy milk", "Call the plumber"):
+    milk = {"title": "Buy milk", "due_date": "2026-12-24", "priority": "high", "tags": ["shop"]}
+    for task in (milk, {"title": "Call the plumber"}):
         created = httpx.post(
-            f"{api.base_url}/api/{owner}/tasks",
-            json={"title": title},
-            headers=token_for(owner),
-            timeout=10,
+            f"{api.base_url}/api/{owner}/tasks", json=task, headers=token_for(owner), timeout=10
         )
         assert created.status_code == 201
     with new_page(devtools_port) as page:
@@ -110,11 +110,14 @@ def test_swagger_ui_authorize_then_try_it_out_on_list_tasks(
             f"document.querySelector('{LIST_TASKS} .live-responses-table .response "
             ".response-col_description pre').textContent"
         )
-        assert "Call the plumber" in body
         assert "Buy milk" in body
+        assert "Call the plumber" not in body  # filtered out by the examples' priority and tag
         requested = page.requests()
         assert any(
-            request.url.startswith(f"{api.base_url}/api/{owner}/tasks?") for request in requested
+            request.url.startswith(f"{api.base_url}/api/{owner}/tasks?")
+            and "q=MILK" in request.url
+            and "cursor" not in request.url
+            for request in requested
         )
         assert outside_requests(requested) == []
 
@@ -153,3 +156,27 @@ def test_the_offline_check_catches_docs_loaded_from_a_cdn(devtools_port: int) ->
         page.open(f"{base_url}/docs")
         outside = outside_requests(page.requests())
     assert any(url.startswith("https://cdn.jsdelivr.net/") for url in outside), outside
+
+
+def test_the_spec_examples_show_in_swagger_ui_and_redoc(
+    devtools_port: int, api: LiveServer
+) -> None:
+    """The examples of the spec's `## Examples` reach both pages: Swagger UI offers them by
+    name on createTask's request body and shows the first one's values (parameters' examples
+    fill Try it out, above); ReDoc lists them by their summaries."""
+    create = "#operations-tasks-createTask"
+    names = f"[...document.querySelectorAll('{create} option')].map(option => option.value)"
+    with new_page(devtools_port) as page:
+        page.open(f"{api.base_url}/docs")
+        click(page, f"{create} .opblock-summary-control")
+        offered = page.wait_for(f"{names}.includes('created-with-defaults') && {names}")
+        text = page.evaluate(f"document.querySelector('{create}').textContent")
+    assert {"created", "created-again", "created-with-defaults"} <= set(offered)
+    assert "Buy milk" in text
+
+    summary = "Alice creates a task with a due day, a priority and a tag"
+    with new_page(devtools_port) as page:
+        page.open(f"{api.base_url}/redoc")
+        page.wait_for(f"document.body.textContent.includes({summary!r})")
+        assert "Call the plumber" in page.evaluate("document.body.textContent")
+        assert outside_requests(page.requests()) == []
