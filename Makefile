@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed-from-lock
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+MOCK_PORT ?= 4010
 
-.PHONY: help install run token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check lock clean
+.PHONY: help install run mock token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check lock clean
 
 # node and npm are not needed to run the API: the targets that use them (contract lint, the
 # TypeScript client) skip with the reason where they are missing; under CI=true they fail.
@@ -20,6 +21,7 @@ endef
 
 help:
 	@echo "make run       serve the API on SQLite (http://$(HOST):$(PORT)/docs)"
+	@echo "make mock      serve the contract's examples without the server (Prism, http://127.0.0.1:$(MOCK_PORT))"
 	@echo "make token     print a development token (USER_ID=alice by default)"
 	@echo "make test      make lint, the contract gate, the whole test suite, the performance budget"
 	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly) + squawk"
@@ -86,6 +88,11 @@ client-check: $(NPM_STAMP)
 
 client: $(NPM_STAMP)
 	node clients/typescript/generate.mjs
+
+# The committed document, not a server's: a front end can start before the API runs.
+mock: $(NPM_STAMP)
+	@echo "== mock of openapi/openapi.json on http://127.0.0.1:$(MOCK_PORT) (Prism; Prefer: code=404, example=NAME)"
+	node_modules/.bin/prism mock --host 127.0.0.1 --port $(MOCK_PORT) openapi/openapi.json
 else
 lint-contract:
 	$(call without_node,the contract lint)
@@ -95,6 +102,9 @@ client-check:
 
 client:
 	$(call without_node,the TypeScript client generation)
+
+mock:
+	$(call without_node,the mock of the contract)
 endif
 
 codegen: $(STAMP)

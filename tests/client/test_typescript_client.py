@@ -12,28 +12,12 @@ from pathlib import Path
 import pytest
 
 from backend.auth import mint_token
+from tests.client.conftest import CLIENT
 from tests.conftest import SECRET, new_owner
 from tests.support.live_server import LiveServer, live_server
-from tests.support.tools import ROOT, node_binary, npm_tool
+from tests.support.tools import ROOT, node_binary
 
-CLIENT = ROOT / "clients" / "typescript"
-COMPILED_TESTS = CLIENT / "dist" / "test"
 NODE_TEST_TIMEOUT_SECONDS = 120
-
-
-@pytest.fixture(scope="session")
-def compiled_client() -> Path:
-    """`tsc -p clients/typescript` (strict), once a session; its output in dist/."""
-    result = subprocess.run(
-        [str(npm_tool("tsc")), "-p", str(CLIENT)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"tsc --strict failed:\n{result.stdout}{result.stderr}"
-    return COMPILED_TESTS
 
 
 @pytest.fixture
@@ -56,7 +40,7 @@ def test_the_example_module_against_a_live_server(
     users = [new_owner() for _ in range(4)]
     tokens = [{"user": user, "token": mint_token(user, SECRET.encode())} for user in users]
     result = subprocess.run(
-        [node_binary(), "--test", "--test-reporter=tap", str(compiled_client)],
+        [node_binary(), "--test", "--test-reporter=tap", str(compiled_client / "test")],
         cwd=ROOT,
         env={
             "PATH": "/usr/bin:/bin",

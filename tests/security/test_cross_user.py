@@ -8,9 +8,7 @@ unknown id; and after each attempt B's tasks are exactly what they were.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,77 +16,11 @@ import jsonschema
 import pytest
 
 from tests.conftest import make_task, new_owner, token_for
+from tests.support.contract import HTTP_METHODS, load_contract, minimal_value, resolve
 
 pytestmark = pytest.mark.anyio
 
-CONTRACT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MISSING_TASK_ID = 9_000_000_000_000_000_000  # within int64, never assigned in a test run
-
-
-def load_contract() -> dict[str, Any]:
-    contract: dict[str, Any] = json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
-    return contract
-
-
-# --- a minimal valid example from a JSON Schema -------------------------------------------
-
-
-def resolve(schema: dict[str, Any], contract: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        # Only local references: "#/components/schemas/Name".
-        target: Any = contract
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        schema = target
-    return schema
-
-
-def example(schema: dict[str, Any], contract: dict[str, Any]) -> Any:
-    """The smallest value valid under `schema`: required members only (plus enough optional
-    ones for minProperties), lengths and bounds at their minimum."""
-    schema = resolve(schema, contract)
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    for combinator in ("oneOf", "anyOf", "allOf"):
-        if combinator in schema:
-            return example(schema[combinator][0], contract)
-    kind = schema.get("type", "object")
-    if isinstance(kind, list):
-        kind = next((name for name in kind if name != "null"), "null")
-    match kind:
-        case "object":
-            properties: dict[str, Any] = schema.get("properties", {})
-            wanted = list(schema.get("required", []))
-            optional = [name for name in properties if name not in wanted]
-            wanted += optional[: max(0, schema.get("minProperties", 0) - len(wanted))]
-            return {name: example(properties.get(name, {}), contract) for name in wanted}
-        case "array":
-            item = example(schema.get("items", {}), contract)
-            return [item] * schema.get("minItems", 0)
-        case "string":
-            return _string_example(schema)
-        case "integer":
-            return int(max(schema.get("minimum", 1), schema.get("exclusiveMinimum", 0) + 1))
-        case "number":
-            return float(schema.get("minimum", 1))
-        case "boolean":
-            return True
-        case "null":
-            return None
-    raise ValueError(f"no example for schema type {kind!r}")
-
-
-def _string_example(schema: dict[str, Any]) -> str:
-    match schema.get("format"):
-        case "date":
-            return "2030-01-31"
-        case "date-time":
-            return "2030-01-31T12:00:00Z"
-    min_length: int = schema.get("minLength", 1)
-    return "x" * max(1, min_length)
 
 
 # --- the matrix ---------------------------------------------------------------------------
@@ -135,9 +67,9 @@ def user_operations(contract: dict[str, Any]) -> list[Operation]:
             body = None
             if "requestBody" in declared:
                 content = resolve(declared["requestBody"], contract)["content"]
-                body = example(content["application/json"]["schema"], contract)
+                body = minimal_value(content["application/json"]["schema"], contract)
             headers = {
-                p["name"]: str(example(p["schema"], contract))
+                p["name"]: str(minimal_value(p["schema"], contract))
                 for p in parameters
                 if p["in"] == "header"
             }
@@ -220,7 +152,7 @@ def test_an_operation_added_to_the_contract_joins_the_matrix() -> None:
     assert len(added) == 1
     assert added[0].method == "POST"
     assert added[0].takes_task_id
-    assert added[0].body == example(
+    assert added[0].body == minimal_value(
         template["requestBody"]["content"]["application/json"]["schema"], contract
     )
     assert len(user_operations(contract)) == len(MATRIX) + 1
