@@ -248,8 +248,9 @@ def test_the_mock_serves_the_example_prefer_names(tmp_path: Path) -> None:
     contract = with_examples(load_contract())
     document = tmp_path / "openapi.json"
     document.write_text(json.dumps(contract), encoding="utf-8")
-    examples = response_examples(contract)
-    assert {"pending", "done", "gone"} <= {example.name for example in examples}
+    # The scratch examples only: the document's own are served by the test above.
+    examples = [e for e in response_examples(contract) if e.name in {"pending", "done", "gone"}]
+    assert len(examples) == 3
     for example in examples:
         assert (
             answer_problems(
