@@ -20,6 +20,7 @@ from backend.auth import TokenRejected
 from backend.db import DatabaseUnavailable
 from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
 from backend.pagination import InvalidCursor
+from backend.preconditions import PreconditionFailed, PreconditionRequired
 from backend.store import TaskNotFound
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,19 @@ async def to_problem(request: Request, error: Exception) -> Response:
             return problem(request, 403, "the token does not belong to the user in the path")
         case TaskNotFound():
             return problem(request, 404, f"the user has no task with id {error.task_id}")
+        case PreconditionFailed():
+            return problem(
+                request,
+                412,
+                f"task {error.task_id} changed since it was read, or is gone: If-Match names "
+                "none of its tags; read it again and retry with its ETag",
+            )
+        case PreconditionRequired():
+            return problem(
+                request,
+                428,
+                "this server requires If-Match on writes: read the task and send its ETag",
+            )
         case HTTPException(status_code=400) if isinstance(error.__cause__, ValueError):
             # FastAPI answers a body it cannot decode (not UTF-8) with a bare 400; the contract
             # answers every invalid body 422 with `errors`, as it does malformed JSON.
@@ -198,6 +212,8 @@ HANDLED = (
     IdempotencyKeyReused,
     IdempotencyKeyInFlight,
     NotAuthenticated,
+    PreconditionFailed,
+    PreconditionRequired,
     TokenRejected,
     NotTaskOwner,
     TaskNotFound,

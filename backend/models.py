@@ -99,6 +99,10 @@ class TaskRecord(SQLModel, table=True):
         default=2, sa_column=Column(SmallInteger, nullable=False, server_default=text("2"))
     )
     tags: list[str] = Field(default_factory=list, sa_column=Column(TagsType, nullable=False))
+    # The row version behind the task's ETag: every write that moves updated_at bumps it.
+    version: int = Field(
+        default=1, sa_column=Column(BigInteger, nullable=False, server_default=text("1"))
+    )
     # Title and description after the search's case folding (backend/search.py): searches
     # compare these, so that case is ignored the same way on both databases.
     title_folded: str = Field(

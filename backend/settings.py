@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         default=False,
         description="Answer Access-Control-Allow-Credentials: true to the listed origins.",
     )
+    require_if_match: bool = Field(
+        default=False,
+        description="Answer 428 to a write (PUT, DELETE, completion) without If-Match.",
+    )
     idempotency_key_ttl_seconds: int = Field(
         default=86_400,
         ge=1,

@@ -43,6 +43,7 @@ from backend.db import Database, Row, Statement, Transaction
 from backend.filters import TaskFilters
 from backend.models import PRIORITY_RANKS, SEARCH_TABLE, TaskRecord, TaskTagRecord
 from backend.pagination import Cursor, SortKey
+from backend.preconditions import Expected, PreconditionFailed
 from backend.search import fold, fts_query, like_pattern
 from generated.models import (
     Task,
@@ -79,6 +80,8 @@ CREATE_COLUMNS = (
 )
 UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "tags")
 MAX_CACHED_STATEMENTS = 1_000
+# The version of a new task (the column's default): its first ETag.
+INITIAL_VERSION = 1
 # Lists with a tag or words read this many rows of the owner's range before anything else.
 WINDOW_ROWS = 5_000
 
@@ -104,6 +107,40 @@ _TASKS = TypeAdapter(list[Task])
 
 def _task(row: Row) -> Task:
     return Task.model_validate(row)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTask:
+    """A task and its row version (the ETag's source, never a field of the task)."""
+
+    task: Task
+    version: int
+
+
+def _stored_task(row: Row) -> StoredTask:
+    version: int = row.pop("version")  # the driver's dict, ours to change
+    return StoredTask(Task.model_validate(row), version)
+
+
+def _written(expected: Expected | None) -> ColumnElement[bool]:
+    """The owner's task, and with If-Match one of the versions it names (one bind each)."""
+    if expected is None or expected.versions is None:
+        return _owned()
+    versions = [bindparam(f"if_match_{i}", type_=BigInteger) for i in range(len(expected.versions))]
+    return and_(_owned(), tasks.c.version.in_(versions))
+
+
+def _expected_key(expected: Expected | None) -> object:
+    """The statement's shape for a precondition: none, `*`, or how many versions."""
+    if expected is None:
+        return None
+    return "*" if expected.versions is None else len(expected.versions)
+
+
+def _expected_params(expected: Expected | None) -> dict[str, int]:
+    if expected is None or expected.versions is None:
+        return {}
+    return {f"if_match_{i}": version for i, version in enumerate(expected.versions)}
 
 
 def _now() -> datetime:
@@ -361,13 +398,13 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
-def _update_statement(columns: tuple[str, ...]) -> ClauseElement:
+def _update_statement(columns: tuple[str, ...], expected: Expected | None) -> ClauseElement:
     values: dict[str, Any] = {name: bindparam(name) for name in columns}
     return (
         update(tasks)
-        .where(_owned())
-        .values(**values, updated_at=bindparam("now"))
-        .returning(*COLUMNS)
+        .where(_written(expected))
+        .values(**values, updated_at=bindparam("now"), version=tasks.c.version + 1)
+        .returning(*COLUMNS, tasks.c.version)
     )
 
 
@@ -532,12 +569,14 @@ class TaskStore:
             rows.extend(await self.database.fetch(statement, params))
         return rows
 
-    async def get(self, owner: OwnerId, task_id: int) -> Task:
-        statement = self._statement(("get",), lambda: select(*COLUMNS).where(_owned()))
+    async def get(self, owner: OwnerId, task_id: int) -> StoredTask:
+        statement = self._statement(
+            ("get",), lambda: select(*COLUMNS, tasks.c.version).where(_owned())
+        )
         rows = await self.database.fetch(statement, {"owner": owner, "task_id": task_id})
         if not rows:
             raise TaskNotFound(task_id)
-        return _task(rows[0])
+        return _stored_task(rows[0])
 
     async def create(
         self, owner: OwnerId, fields: TaskCreate, transaction: Transaction | None = None
@@ -548,63 +587,91 @@ class TaskStore:
         rows = await writer.write(statement, new_task_parameters(owner, fields))
         return _task(rows[0])
 
-    async def update(self, owner: OwnerId, task_id: int, changes: TaskUpdate) -> Task:
+    # Writes to one task take `expected`, the versions of If-Match: the statement then
+    # writes only a task that still has one of them, so the check and the write are one
+    # step on both databases; no row is PreconditionFailed instead of TaskNotFound.
+
+    async def update(
+        self, owner: OwnerId, task_id: int, changes: TaskUpdate, expected: Expected | None = None
+    ) -> StoredTask:
         """Set the fields the client sent (absent ones stay) in one UPDATE ... RETURNING."""
         values = changes.model_dump()
         stored = _stored({name: values[name] for name in UPDATE_FIELDS if name in values})
         columns = tuple(sorted(stored))
-        statement = self._statement(("update", columns), lambda: _update_statement(columns))
+        statement = self._statement(
+            ("update", columns, _expected_key(expected)),
+            lambda: _update_statement(columns, expected),
+        )
         params = {**stored, "owner": owner, "task_id": task_id, "now": _now()}
-        return await self._write_one(statement, params, task_id)
+        return await self._write_one(statement, params, task_id, expected)
 
-    async def toggle_completion(self, owner: OwnerId, task_id: int) -> Task:
+    async def toggle_completion(
+        self, owner: OwnerId, task_id: int, expected: Expected | None = None
+    ) -> StoredTask:
         """Flip `completed` atomically: the row returned is the state this statement wrote."""
         statement = self._statement(
-            ("toggle",),
+            ("toggle", _expected_key(expected)),
             lambda: (
                 update(tasks)
-                .where(_owned())
-                .values(completed=not_(tasks.c.completed), updated_at=bindparam("now"))
-                .returning(*COLUMNS)
+                .where(_written(expected))
+                .values(
+                    completed=not_(tasks.c.completed),
+                    updated_at=bindparam("now"),
+                    version=tasks.c.version + 1,
+                )
+                .returning(*COLUMNS, tasks.c.version)
             ),
         )
         params = {"owner": owner, "task_id": task_id, "now": _now()}
-        return await self._write_one(statement, params, task_id)
+        return await self._write_one(statement, params, task_id, expected)
 
-    async def set_completion(self, owner: OwnerId, task_id: int, completed: bool) -> Task:
-        """Set `completed`; `updated_at` moves only when the state changes (repeatable)."""
+    async def set_completion(
+        self, owner: OwnerId, task_id: int, completed: bool, expected: Expected | None = None
+    ) -> StoredTask:
+        """Set `completed`; `updated_at` and the version move only when the state changes."""
+        unchanged = tasks.c.completed == bindparam("completed")
         statement = self._statement(
-            ("set completion",),
+            ("set completion", _expected_key(expected)),
             lambda: (
                 update(tasks)
-                .where(_owned())
+                .where(_written(expected))
                 .values(
                     completed=bindparam("completed"),
-                    updated_at=case(
-                        (tasks.c.completed == bindparam("completed"), tasks.c.updated_at),
-                        else_=bindparam("now"),
-                    ),
+                    updated_at=case((unchanged, tasks.c.updated_at), else_=bindparam("now")),
+                    version=case((unchanged, tasks.c.version), else_=tasks.c.version + 1),
                 )
-                .returning(*COLUMNS)
+                .returning(*COLUMNS, tasks.c.version)
             ),
         )
         params = {"owner": owner, "task_id": task_id, "completed": completed, "now": _now()}
-        return await self._write_one(statement, params, task_id)
+        return await self._write_one(statement, params, task_id, expected)
 
-    async def delete(self, owner: OwnerId, task_id: int) -> None:
+    async def delete(self, owner: OwnerId, task_id: int, expected: Expected | None = None) -> None:
         statement = self._statement(
-            ("delete",), lambda: delete(tasks).where(_owned()).returning(tasks.c.id)
+            ("delete", _expected_key(expected)),
+            lambda: delete(tasks).where(_written(expected)).returning(tasks.c.id),
         )
-        rows = await self.database.write(statement, {"owner": owner, "task_id": task_id})
-        if not rows:
-            raise TaskNotFound(task_id)
+        params = {"owner": owner, "task_id": task_id, **_expected_params(expected)}
+        if not await self.database.write(statement, params):
+            raise _not_written(task_id, expected)
 
     async def ping(self) -> None:
         """Raise DatabaseUnavailable unless the database answers."""
         await self.database.ping()
 
-    async def _write_one(self, statement: Statement, params: dict[str, Any], task_id: int) -> Task:
-        rows = await self.database.write(statement, params)
+    async def _write_one(
+        self,
+        statement: Statement,
+        params: dict[str, Any],
+        task_id: int,
+        expected: Expected | None,
+    ) -> StoredTask:
+        rows = await self.database.write(statement, {**params, **_expected_params(expected)})
         if not rows:
-            raise TaskNotFound(task_id)
-        return _task(rows[0])
+            raise _not_written(task_id, expected)
+        return _stored_task(rows[0])
+
+
+def _not_written(task_id: int, expected: Expected | None) -> Exception:
+    """No row: with If-Match the precondition failed (gone or changed), else no such task."""
+    return TaskNotFound(task_id) if expected is None else PreconditionFailed(task_id)

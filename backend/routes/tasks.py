@@ -23,6 +23,15 @@ from backend.errors import InvalidRequest
 from backend.filters import TaskFilters
 from backend.idempotency import IdempotencyKeys, location_of
 from backend.pagination import decode_cursor
+from backend.preconditions import (
+    Expected,
+    PreconditionFailed,
+    PreconditionRequired,
+    etag_of,
+    expected_of,
+    none_match,
+)
+from backend.store import INITIAL_VERSION, StoredTask
 from generated.models import Task, TaskPriority, TaskSort, TaskStatusFilter
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
@@ -66,6 +75,29 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", **contract.parameter("createTask", "Idempotency-Key")),
 ]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", **contract.parameter("updateTask", "If-Match"))
+]
+IfNoneMatch = Annotated[
+    str | None, Header(alias="If-None-Match", **contract.parameter("getTask", "If-None-Match"))
+]
+
+
+def expected(request: Request, task_id: int, if_match: str | None) -> Expected | None:
+    """The versions a write accepts; 428 without If-Match where the server requires it."""
+    if if_match is None:
+        if request.app.state.settings.require_if_match:
+            raise PreconditionRequired
+        return None
+    found = expected_of(if_match)
+    if not found.satisfiable:
+        raise PreconditionFailed(task_id)  # only weak or foreign tags: none can match
+    return found
+
+
+def tagged(stored: StoredTask, response: Response) -> Task:
+    response.headers["ETag"] = etag_of(stored.version)
+    return stored.task
 
 
 @router.get("", response_model=list[Task], operation_id="listTasks")
@@ -99,43 +131,73 @@ async def create_task(
     if idempotency_key is not None:
         keys: IdempotencyKeys = request.app.state.idempotency_keys
         remembered = await keys.create_once(owner, idempotency_key, body)
+        # The first response again: the task as it was created, at its first version.
         return Response(
             remembered.body,
             status_code=remembered.status,
-            headers={"Location": remembered.location},
+            headers={"Location": remembered.location, "ETag": etag_of(INITIAL_VERSION)},
             media_type="application/json",
         )
     task = await store.create(owner, body)
     response.headers["Location"] = location_of(owner, task.id)
+    response.headers["ETag"] = etag_of(INITIAL_VERSION)
     return task
 
 
 @router.get("/{task_id}", response_model=Task, operation_id="getTask")
-async def get_task(owner: Owner, task_id: TaskId, store: Store) -> Task:
-    """One of the owner's tasks; another user's id is as unknown as a missing one."""
-    return await store.get(owner, task_id)
+async def get_task(
+    owner: Owner,
+    task_id: TaskId,
+    store: Store,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> Task | Response:
+    """One of the owner's tasks; another user's id is as unknown as a missing one. 304 when
+    the client's copy (If-None-Match) is current."""
+    stored = await store.get(owner, task_id)
+    if if_none_match is not None and none_match(if_none_match, stored.version):
+        return Response(status_code=304, headers={"ETag": etag_of(stored.version)})
+    return tagged(stored, response)
 
 
 @router.put("/{task_id}", response_model=Task, operation_id="updateTask")
-async def update_task(owner: Owner, body: TaskUpdateBody, task_id: TaskId, store: Store) -> Task:
+async def update_task(
+    owner: Owner,
+    body: TaskUpdateBody,
+    task_id: TaskId,
+    store: Store,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Task:
     """Change the fields the body names; the response is the task afterwards."""
     if not body.model_fields_set:
         raise InvalidRequest("body", "name at least one field to change")
-    return await store.update(owner, task_id, body)
+    condition = expected(request, task_id, if_match)
+    return tagged(await store.update(owner, task_id, body, condition), response)
 
 
 @router.delete("/{task_id}", status_code=204, operation_id="deleteTask")
-async def delete_task(owner: Owner, task_id: TaskId, store: Store) -> Response:
+async def delete_task(
+    owner: Owner, task_id: TaskId, store: Store, request: Request, if_match: IfMatch = None
+) -> Response:
     """Delete the task for good."""
-    await store.delete(owner, task_id)
+    await store.delete(owner, task_id, expected(request, task_id, if_match))
     return Response(status_code=204)
 
 
 @router.patch("/{task_id}/complete", response_model=Task, operation_id="toggleTaskCompletion")
 async def toggle_task_completion(
-    owner: Owner, state: CompletionStateBody, task_id: TaskId, store: Store
+    owner: Owner,
+    state: CompletionStateBody,
+    task_id: TaskId,
+    store: Store,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Task:
     """Set completion to the body's state, or flip it; the response is the state produced."""
+    condition = expected(request, task_id, if_match)
     if state is None:
-        return await store.toggle_completion(owner, task_id)
-    return await store.set_completion(owner, task_id, state.completed)
+        return tagged(await store.toggle_completion(owner, task_id, condition), response)
+    return tagged(await store.set_completion(owner, task_id, state.completed, condition), response)

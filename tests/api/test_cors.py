@@ -90,7 +90,7 @@ async def test_every_operation_has_a_preflight_for_the_front_end(
     headers = cors_headers(response)
     assert headers["access-control-allow-origin"] == FRONT_END
     assert method in headers["access-control-allow-methods"].split(", ")
-    allowed = "Authorization, Content-Type, Idempotency-Key"
+    allowed = "Authorization, Content-Type, Idempotency-Key, If-None-Match, If-Match"
     assert headers["access-control-allow-headers"] == allowed
     assert "access-control-allow-credentials" not in headers  # off by default
     assert headers["access-control-max-age"] == "600"
@@ -110,7 +110,7 @@ async def test_responses_to_the_front_end_expose_the_cursor_and_location(
     assert listed.headers["x-next-cursor"]
     assert listed.headers["access-control-allow-origin"] == FRONT_END
     exposed = listed.headers["access-control-expose-headers"].split(", ")
-    assert set(exposed) == {"X-Next-Cursor", "Location", "X-Request-ID"}
+    assert set(exposed) == {"X-Next-Cursor", "Location", "ETag", "X-Request-ID"}
     assert listed.headers["x-request-id"]
     assert "Origin" in listed.headers["vary"]
 
@@ -122,6 +122,7 @@ async def test_responses_to_the_front_end_expose_the_cursor_and_location(
     assert created.status_code == 201
     assert created.headers["access-control-allow-origin"] == FRONT_END
     assert "Location" in created.headers["access-control-expose-headers"]
+    assert "ETag" in created.headers["access-control-expose-headers"]
 
 
 async def test_problems_are_readable_by_the_front_end(cors_client: httpx.AsyncClient) -> None:

@@ -268,7 +268,11 @@ async def test_priorities_tags_and_search_text_of_revision_2_survive_head_and_ba
     assert {row["priority"] for row in before["tasks"]} == {1, 2, 3}
     assert len(before["task_tag"]) == sum(len(tags_of(row)) for row in before["tasks"]) > 0
     migrate(empty_url, "head")
-    assert seeded_rows(empty_url) == before
+    after = seeded_rows(empty_url)
+    # Later revisions add columns with defaults (0004: every task at version 1); the
+    # columns of 0002 keep every value.
+    assert {row.pop("version") for row in after["tasks"]} == {1}
+    assert after == before
 
     client = await client_of(empty_url)
     owner = "owner-2"
