@@ -21,6 +21,9 @@ from tests.support.contract import HTTP_METHODS, load_contract, minimal_value, r
 pytestmark = pytest.mark.anyio
 
 MISSING_TASK_ID = 9_000_000_000_000_000_000  # within int64, never assigned in a test run
+# Conditional headers change what a request means (412, 304): the matrix sends them in a
+# test of their own, not with every request.
+CONDITIONAL = ("If-Match", "If-None-Match")
 
 
 # --- the matrix ---------------------------------------------------------------------------
@@ -36,17 +39,25 @@ class Operation:
     """A minimal valid JSON body, or None when the operation takes none."""
     headers: dict[str, str] = field(default_factory=dict)
     """A minimal valid value of each header parameter (Idempotency-Key on createTask)."""
+    conditional: tuple[str, ...] = ()
+    """The conditional headers it takes (If-Match on writes, If-None-Match on getTask)."""
 
     def url(self, user_id: str, task_id: int) -> str:
         return self.path.format(user_id=user_id, task_id=task_id)
 
     async def send(
-        self, client: httpx.AsyncClient, *, as_user: str, user_id: str, task_id: int
+        self,
+        client: httpx.AsyncClient,
+        *,
+        as_user: str,
+        user_id: str,
+        task_id: int,
+        extra: dict[str, str] | None = None,
     ) -> httpx.Response:
         return await client.request(
             self.method,
             self.url(user_id, task_id),
-            headers={**self.headers, **token_for(as_user)},
+            headers={**self.headers, **(extra or {}), **token_for(as_user)},
             json=self.body if self.body is not None else None,
         )
 
@@ -71,8 +82,11 @@ def user_operations(contract: dict[str, Any]) -> list[Operation]:
             headers = {
                 p["name"]: str(minimal_value(p["schema"], contract))
                 for p in parameters
-                if p["in"] == "header"
+                if p["in"] == "header" and p["name"] not in CONDITIONAL
             }
+            conditional = tuple(
+                p["name"] for p in parameters if p["in"] == "header" and p["name"] in CONDITIONAL
+            )
             found.append(
                 Operation(
                     declared["operationId"],
@@ -81,6 +95,7 @@ def user_operations(contract: dict[str, Any]) -> list[Operation]:
                     "task_id" in in_path,
                     body,
                     headers,
+                    conditional,
                 )
             )
     return found
@@ -93,6 +108,13 @@ WITH_TASK_ID = [operation for operation in MATRIX if operation.takes_task_id]
 def test_header_parameters_join_the_matrix() -> None:
     create = next(op for op in MATRIX if op.operation_id == "createTask")
     assert set(create.headers) == {"Idempotency-Key"}
+    conditional = {op.operation_id: op.conditional for op in MATRIX if op.conditional}
+    assert conditional == {
+        "getTask": ("If-None-Match",),
+        "updateTask": ("If-Match",),
+        "deleteTask": ("If-Match",),
+        "toggleTaskCompletion": ("If-Match",),
+    }
     toggle = next(op for op in MATRIX if op.operation_id == "toggleTaskCompletion")
     assert toggle.body == {"completed": True}
 
@@ -287,3 +309,38 @@ async def test_a_filter_never_reaches_another_users_tasks(
             f"/api/{owner_b}/tasks", params=params, headers=token_for(owner_b)
         )
         assert "older" in [task["title"] for task in theirs.json()]
+
+
+CONDITIONAL_MATRIX = [operation for operation in MATRIX if operation.conditional]
+
+
+@pytest.mark.parametrize("operation", CONDITIONAL_MATRIX, ids=by_id)
+async def test_conditional_headers_open_no_door_to_another_users_task(
+    client: httpx.AsyncClient, victim: tuple[str, dict[str, Any]], operation: Operation
+) -> None:
+    """`*` matches any task that exists: on B's path it is still 403, and B's task id
+    under A's own path answers as an unassigned id does (412 for If-Match, RFC 9110; 404
+    for If-None-Match), so neither header tells A that B's task exists."""
+    owner_b, task_b = victim
+    owner_a = new_owner()
+    before = await snapshot(client, owner_b)
+    match_any = dict.fromkeys(operation.conditional, "*")
+    foreign = await operation.send(
+        client, as_user=owner_a, user_id=owner_b, task_id=task_b["id"], extra=match_any
+    )
+    assert_problem(foreign, 403)
+    answers = [
+        await operation.send(
+            client, as_user=owner_a, user_id=owner_a, task_id=task_id, extra=match_any
+        )
+        for task_id in (task_b["id"], MISSING_TASK_ID)
+    ]
+    status = 412 if "If-Match" in operation.conditional else 404
+    for answer in answers:
+        assert_problem(answer, status)
+    details = [
+        answer.json()["detail"].replace(str(task_id), "N")
+        for answer, task_id in zip(answers, (task_b["id"], MISSING_TASK_ID), strict=True)
+    ]
+    assert details[0] == details[1]
+    assert await snapshot(client, owner_b) == before
