@@ -1,6 +1,7 @@
 """A page on the front end's origin calls the API in a real browser (headless Chromium):
-with CORS_ORIGINS listing that origin it creates, lists, follows X-Next-Cursor, toggles and
-deletes; the same page from an origin not listed is refused by the browser."""
+with CORS_ORIGINS listing that origin it creates, lists, follows X-Next-Cursor, toggles with
+the ETag it read, meets a 412 and deletes; the same page from an origin not listed is
+refused by the browser."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import httpx
 import pytest
 
 from backend.auth import mint_token
-from backend.contract import methods_for
-from backend.cors import Cors, CorsPolicy
+from backend.contract import load_contract, methods_for
+from backend.cors import Cors, CorsPolicy, request_headers
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET, new_owner, token_for
@@ -97,8 +98,11 @@ def check_front_end_flow(outcome: dict[str, Any]) -> None:
     following = steps["next page"]
     assert [task["title"] for task in following["body"]] == ["c"]
     assert following["cursor"] is None, "the last page has no X-Next-Cursor"
-    assert steps["toggle"]["status"] == 200
+    assert steps["create a"]["etag"], "the ETag header is not readable by the page"
+    assert steps["toggle"]["status"] == 200, "the toggle with If-Match was not written"
     assert steps["toggle"]["body"]["completed"] is True
+    assert steps["toggle"]["etag"] not in (None, steps["create a"]["etag"])
+    assert steps["delete with a stale tag"]["status"] == 412
     assert steps["delete"]["status"] == 204
     assert steps["read deleted"]["status"] == 404
     assert steps["read deleted"]["body"]["status"] == 404
@@ -143,7 +147,10 @@ def test_the_flow_fails_when_the_cursor_header_is_not_exposed(
         _env_file=None,
     )
     policy = CorsPolicy(
-        origins=frozenset({front_end}), exposed_headers=("Location",), methods_for=methods_for
+        origins=frozenset({front_end}),
+        exposed_headers=("Location",),
+        methods_for=methods_for,
+        request_headers=request_headers(load_contract()),
     )
     with serve_in_thread(Cors(create_app(settings), policy=policy)) as api_url:
         outcome = run_page(devtools_port, front_end, api_url, new_owner())
