@@ -40,17 +40,23 @@ export interface paths {
         /**
          * Get one task
          * @description Returns one of the user's tasks. A task id that does not exist and a task id that belongs to another user get the same 404.
+         *
+         *     The response carries the task's `ETag`. A client that holds a copy sends its tag as `If-None-Match` (or several, comma-separated, or `*`): when the task still has one of them, the answer is 304 with the `ETag` and no body (tags compare weakly here, RFC 9110 §13.1.2: `W/"3"` matches `"3"`).
          */
         get: operations["getTask"];
         /**
          * Update a task
-         * @description Changes the fields the body names and leaves the others as they are; `updated_at` becomes the time of this change. The response is the task as stored afterwards.
+         * @description Changes the fields the body names and leaves the others as they are; `updated_at` becomes the time of this change. The response is the task as stored afterwards, with its new `ETag`.
+         *
+         *     With `If-Match`, the change is made only if the task still has one of the tags named (`*`: if it exists at all), checked and written in one atomic step: two clients that read the same task and both write with its tag get one 200 and one 412, and the task is the winner's. A task that does not exist, or is another user's, is 412 too, as RFC 9110 asks.
          */
         put: operations["updateTask"];
         post?: never;
         /**
          * Delete a task
          * @description Deletes one of the user's tasks for good. Deleting it again is answered 404.
+         *
+         *     With `If-Match`, it is deleted only if it still has one of the tags named (`*`: if it exists), in one atomic step; otherwise 412 and it stays.
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -75,7 +81,7 @@ export interface paths {
          * Toggle or set a task's completion
          * @description Without a body, flips `completed` in one atomic step and bumps `updated_at`. The response is the state this call produced, even when other toggles of the same task run at the same time.
          *
-         *     With a `CompletionState` body, sets `completed` to the value sent instead: repeating the request leaves the same state, so it is safe to retry. `updated_at` moves only when the state changes. Any other body (another field, `{}`, `null`, a value that is not a boolean) is answered 422.
+         *     With a `CompletionState` body, sets `completed` to the value sent instead: repeating the request leaves the same state, so it is safe to retry. `updated_at` and the `ETag` move only when the state changes. `If-Match` works as for an update. Any other body (another field, `{}`, `null`, a value that is not a boolean) is answered 422.
          */
         patch: operations["toggleTaskCompletion"];
         trace?: never;
@@ -239,6 +245,8 @@ export interface components {
         "X-Next-Cursor": string;
         /** @description URL of the task this request created. */
         Location: string;
+        /** @description Strong validator of the task in the body (RFC 9110), e.g. `"3"`: it changes exactly when the task changes. Send it back as `If-Match` to write only that version, or as `If-None-Match` to read only a newer one. */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -360,6 +368,8 @@ export interface operations {
                 headers: {
                     /** @description URL of the task this request created. */
                     Location?: string;
+                    /** @description Strong validator of the task in the body (RFC 9110), e.g. `"3"`: it changes exactly when the task changes. Send it back as `If-Match` to write only that version, or as `If-None-Match` to read only a newer one. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -445,7 +455,10 @@ export interface operations {
     getTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags of the copies the client holds (`"3"`, a comma-separated list, or `*`): a match is answered 304. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Id of the user who owns the task; must be the token's `sub`. */
                 user_id: string;
@@ -459,191 +472,19 @@ export interface operations {
             /** @description The task. */
             200: {
                 headers: {
+                    /** @description Strong validator of the task in the body (RFC 9110), e.g. `"3"`: it changes exactly when the task changes. Send it back as `If-Match` to write only that version, or as `If-None-Match` to read only a newer one. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description The token is missing, malformed, expired or badly signed. */
-            401: {
+            /** @description The task still has a tag of If-None-Match: the client's copy is current. */
+            304: {
                 headers: {
-                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token belongs to another user. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The user has no task with this id. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter is invalid (errors says which). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable; retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    updateTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Id of the user who owns the task; must be the token's `sub`. */
-                user_id: string;
-                /** @description Id of the task. */
-                task_id: number;
-            };
-            cookie?: never;
-        };
-        /** @description The fields to change. */
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TaskUpdate"];
-            };
-        };
-        responses: {
-            /** @description The task after the change. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Task"];
-                };
-            };
-            /** @description The token is missing, malformed, expired or badly signed. */
-            401: {
-                headers: {
-                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The token belongs to another user. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The user has no task with this id. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than the server accepts (64 KiB). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not application/json. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body or a parameter is invalid (errors says which). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An unexpected server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable; retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Id of the user who owns the task; must be the token's `sub`. */
-                user_id: string;
-                /** @description Id of the task. */
-                task_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The task was deleted. */
-            204: {
-                headers: {
+                    /** @description Strong validator of the task in the body (RFC 9110), e.g. `"3"`: it changes exactly when the task changes. Send it back as `If-Match` to write only that version, or as `If-None-Match` to read only a newer one. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -706,10 +547,13 @@ export interface operations {
             };
         };
     };
-    toggleTaskCompletion: {
+    updateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags the task must still have (`"3"`, a comma-separated list, or `*` for any existing task): otherwise 412 and nothing is written. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Id of the user who owns the task; must be the token's `sub`. */
                 user_id: string;
@@ -718,16 +562,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The completion the task must have; without a body the completion flips. */
-        requestBody?: {
+        /** @description The fields to change. */
+        requestBody: {
             content: {
-                "application/json": components["schemas"]["CompletionState"];
+                "application/json": components["schemas"]["TaskUpdate"];
             };
         };
         responses: {
-            /** @description The task after the toggle, or with the completion set. */
+            /** @description The task after the change. */
             200: {
                 headers: {
+                    /** @description Strong validator of the task in the body (RFC 9110), e.g. `"3"`: it changes exactly when the task changes. Send it back as `If-Match` to write only that version, or as `If-None-Match` to read only a newer one. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -763,6 +609,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description If-Match names no tag the task has: it changed since it was read, or it is gone. Nothing was written. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is larger than the server accepts (64 KiB). */
             413: {
                 headers: {
@@ -783,6 +638,242 @@ export interface operations {
             };
             /** @description The body or a parameter is invalid (errors says which). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server requires If-Match on writes (a server setting) and the request has none. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tags the task must still have (`"3"`, a comma-separated list, or `*` for any existing task): otherwise 412 and nothing is written. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Id of the user who owns the task; must be the token's `sub`. */
+                user_id: string;
+                /** @description Id of the task. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no task with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no tag the task has: it changed since it was read, or it is gone. Nothing was written. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server requires If-Match on writes (a server setting) and the request has none. */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    toggleTaskCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tags the task must still have (`"3"`, a comma-separated list, or `*` for any existing task): otherwise 412 and nothing is written. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Id of the user who owns the task; must be the token's `sub`. */
+                user_id: string;
+                /** @description Id of the task. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The completion the task must have; without a body the completion flips. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompletionState"];
+            };
+        };
+        responses: {
+            /** @description The task after the toggle, or with the completion set. */
+            200: {
+                headers: {
+                    /** @description Strong validator of the task in the body (RFC 9110), e.g. `"3"`: it changes exactly when the task changes. Send it back as `If-Match` to write only that version, or as `If-None-Match` to read only a newer one. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The token is missing, malformed, expired or badly signed. */
+            401: {
+                headers: {
+                    /** @description Bearer challenge (RFC 6750), sent with every 401: `Bearer realm="todo"`, with `error="invalid_token"` and an `error_description` when a token was presented. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token belongs to another user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no task with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no tag the task has: it changed since it was read, or it is gone. Nothing was written. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the server accepts (64 KiB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body or a parameter is invalid (errors says which). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server requires If-Match on writes (a server setting) and the request has none. */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

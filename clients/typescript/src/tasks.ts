@@ -18,6 +18,15 @@ export type NextCursor = ListHeaders["X-Next-Cursor"];
 /** The body of a success, or the problem the API answered instead. */
 export type Result<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 
+/** A task as read, and its `ETag`: send the tag back to write only the state that was read. */
+export interface Tagged<T> {
+  value: T;
+  etag: string;
+}
+
+/** How many times `edit` reads again after a 412 before it gives up. */
+const EDIT_ATTEMPTS = 3;
+
 export interface TaskPage {
   tasks: Task[];
   /** Pass it back as `cursor` (with the same `status` and `sort`); undefined on the last page. */
@@ -37,6 +46,20 @@ function settle<T>(answer: { data?: T; error?: Problem }): Result<T> {
     return { ok: false, problem: answer.error };
   }
   return { ok: true, value: answer.data as T };
+}
+
+function settleTagged<T>(answer: {
+  data?: T;
+  error?: Problem;
+  response: Response;
+}): Result<Tagged<T>> {
+  const settled = settle(answer);
+  if (!settled.ok) {
+    return settled;
+  }
+  // Every response carrying a task has the header (contract 1.3.0).
+  const etag = answer.response.headers.get("ETag") ?? "";
+  return { ok: true, value: { value: settled.value, etag } };
 }
 
 /** A client for the tasks of `userId`, the `sub` of the tokens `getToken` returns. */
@@ -93,6 +116,59 @@ export function createTasksClient(options: TasksClientOptions, userId: string) {
           params: { path: { ...owner, task_id: taskId } },
         }),
       );
+    },
+
+    /** The task and its `ETag`, for a write that must not overwrite another client's. */
+    async read(taskId: number): Promise<Result<Tagged<Task>>> {
+      return settleTagged(
+        await client.GET("/api/{user_id}/tasks/{task_id}", {
+          params: { path: { ...owner, task_id: taskId } },
+        }),
+      );
+    },
+
+    /**
+     * Update the task only if it still has `etag` (`If-Match`): if another client changed it
+     * since it was read, the answer is a 412 problem and nothing is written.
+     */
+    async updateIfUnchanged(
+      taskId: number,
+      body: TaskUpdate,
+      etag: string,
+    ): Promise<Result<Tagged<Task>>> {
+      return settleTagged(
+        await client.PUT("/api/{user_id}/tasks/{task_id}", {
+          params: { path: { ...owner, task_id: taskId }, header: { "If-Match": etag } },
+          body,
+        }),
+      );
+    },
+
+    /**
+     * Read, modify, write: `change` computes the update from the task as it is now, and the
+     * update is written only if nobody changed the task meanwhile. On a 412 the task is read
+     * again and `change` applied to the new state, so no other client's edit is lost.
+     */
+    async edit(
+      taskId: number,
+      change: (task: Task) => TaskUpdate | Promise<TaskUpdate>,
+      attempts: number = EDIT_ATTEMPTS,
+    ): Promise<Result<Task>> {
+      for (let attempt = 1; ; attempt += 1) {
+        const current = await this.read(taskId);
+        if (!current.ok) {
+          return current;
+        }
+        const body = await change(current.value.value);
+        const written = await this.updateIfUnchanged(taskId, body, current.value.etag);
+        if (written.ok) {
+          return { ok: true, value: written.value.value };
+        }
+        // A 412 after the last attempt: the task keeps changing; the caller decides.
+        if (written.problem.status !== 412 || attempt >= attempts) {
+          return written;
+        }
+      }
     },
 
     async update(taskId: number, body: TaskUpdate): Promise<Result<Task>> {

@@ -128,3 +128,34 @@ test("invalid input is a typed 422 problem naming the field", async () => {
   assert.deepEqual(list.tasks, [], "nothing was created");
   assert.equal(list.nextCursor, undefined);
 });
+
+test("a read-modify-write with If-Match never loses another client's edit", async () => {
+  const laptop = clientFor(0);
+  const phone = clientFor(0);
+  const created = value(await laptop.create({ title: "Buy milk", tags: ["shop"] }));
+
+  // The phone read the task, then the laptop changed it: the phone's write is refused.
+  const read = value(await phone.read(created.id));
+  value(await laptop.update(created.id, { description: "2 litres" }));
+  const change = { title: "Buy oat milk" };
+  const stale = problem(await phone.updateIfUnchanged(created.id, change, read.etag));
+  assert.equal(stale.status, 412);
+  assert.equal(value(await phone.get(created.id)).title, "Buy milk", "nothing was written");
+
+  // edit() reads again on a 412 and applies the change to the new state: both edits stay.
+  let calls = 0;
+  const edited = value(
+    await phone.edit(created.id, async (task) => {
+      calls += 1;
+      if (calls === 1) {
+        value(await laptop.update(created.id, { priority: "high" })); // meanwhile, on the laptop
+      }
+      return { tags: [...task.tags, "weekly"] };
+    }),
+  );
+  assert.equal(calls, 2, "the first write met a 412 and edit read the task again");
+  assert.deepEqual(edited.tags, ["shop", "weekly"]);
+  assert.equal(edited.priority, "high");
+  assert.equal(edited.description, "2 litres");
+  assert.equal(value(await laptop.remove(created.id)), undefined);
+});
