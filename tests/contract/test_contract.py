@@ -97,7 +97,7 @@ def is_documented_rejection(case: OpenApiCase, response: Any) -> bool:
     `header.Idempotency-Key`. A well-formed If-Match naming another state of the task is
     412. Every other check still runs on such a case.
     """
-    headers = case.headers or {}
+    headers: dict[str, Any] = dict(case.headers or {})
     if response.status_code == 412:
         # A well-formed If-Match naming a state the task does not have (1.3.0).
         return "If-Match" in headers
