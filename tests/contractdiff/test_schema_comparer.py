@@ -53,6 +53,23 @@ def test_a_shared_ref_is_compared_where_declared_and_only_its_siblings_here() ->
     assert diff(ref("S"), ref("S"), base=base, head=head) == []
 
 
+@pytest.mark.parametrize(
+    ("direction", "rule"),
+    [
+        (REQUEST, rules.REQUEST_CONSTRAINT_TIGHTENED),
+        (RESPONSE, rules.RESPONSE_CONSTRAINT_TIGHTENED),
+    ],
+)
+def test_what_sits_beside_a_shared_ref_is_read_in_the_direction_of_the_data(
+    direction: Direction, rule: Rule
+) -> None:
+    schemas = {"S": {"type": "string"}}
+    new = {**ref("S"), "maxLength": 5}
+    assert diff(ref("S"), new, direction, base=schemas, head=schemas) == [
+        (rule, f"{AT}/maxLength", f"{AT}/maxLength", "T", "T: maxLength (none) -> 5")
+    ]
+
+
 def test_two_refs_are_compared_by_what_they_name_in_their_own_document() -> None:
     base, head = {"A": {"type": "string"}}, {"B": {"type": "integer"}}
     assert diff(ref("A"), ref("B"), base=base, head=head) == [
