@@ -119,6 +119,47 @@ def test_a_ref_that_names_itself_ends_against_an_inline_schema() -> None:
     assert diff({"type": "string"}, ref("Loop"), head={"Loop": ref("Loop")}) == []
 
 
+def test_a_ref_against_an_inline_schema_is_followed_as_deep_as_the_inline_schema_goes() -> None:
+    # Each level of the inline schema is a schema of its own: meeting the same $ref again
+    # one level down is no cycle, and a change there is reported.
+    node = {"Node": {"type": "object", "properties": {"next": ref("Node")}}}
+    inline = {"type": "object", "properties": {"next": {"type": "string"}}}
+    deep = {"type": "object", "properties": {"next": inline}}
+    second = f"{AT}/properties/next/properties/next"
+    assert diff(ref("Node"), deep, base=node) == [
+        (
+            rules.RESPONSE_TYPE_CHANGED,
+            f"{second}/type",
+            f"{second}/type",
+            "T.next.next",
+            "T.next.next: type object -> string",
+        ),
+        (
+            rules.RESPONSE_FIELD_REMOVED,
+            f"{second}/properties/next",
+            second,
+            "T.next.next.next",
+            "T.next.next.next: field removed",
+        ),
+    ]
+    assert diff(deep, ref("Node"), head=node) == [
+        (
+            rules.RESPONSE_TYPE_CHANGED,
+            f"{second}/type",
+            f"{second}/type",
+            "T.next.next",
+            "T.next.next: type string -> object",
+        ),
+        (
+            rules.RESPONSE_FIELD_ADDED,
+            f"{second}/properties/next",
+            f"{second}/properties/next",
+            "T.next.next.next",
+            "T.next.next.next: new field",
+        ),
+    ]
+
+
 def test_the_same_pair_of_refs_is_compared_again_at_another_place() -> None:
     base, head = {"A": {"type": "string"}}, {"B": {"type": "integer"}}
     old = {"type": "object", "properties": {"a": ref("A"), "b": ref("A")}}
