@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from codegen import ROOT, SPEC, read_spec
 from contractdiff.changes import Change, Severity
 from contractdiff.operations import compare_documents
 from contractdiff.policy import Verdict, judge
@@ -33,6 +32,7 @@ from contractdiff.releases import (
 from speclang.builder import Contract, build_contract
 from speclang.changelog import SEMANTIC_VERSION
 from speclang.errors import SpecError
+from speclang.files import ROOT, SPEC, read_spec
 
 
 def spec_line(contract: Contract, anchor: str) -> int | None:

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from codegen import OPENAPI_JSON, render_json
 from speclang.changelog import SEMANTIC_VERSION, version_key
+from speclang.files import OPENAPI_JSON, render_json
 
 RELEASES = Path("openapi/releases")
 
