@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from contractdiff import cli as contract_gate
-from speclang.builder import HTTP_METHODS, build_openapi
+from speclang.builder import HTTP_METHODS, Contract, build_contract, build_openapi
 from speclang.errors import SpecError
 from speclang.files import (
     GENERATED_NOTICE,
@@ -47,6 +47,9 @@ __all__ = [
     "OPENAPI_YAML",
     "ROOT",
     "SPEC",
+    "Contract",
+    "SpecError",
+    "build_contract",
     "build_openapi",
     "main",
     "read_sections",
