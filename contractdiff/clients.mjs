@@ -4,7 +4,7 @@
 //   node contractdiff/clients.mjs WORKDIR ROOT
 //
 // WORKDIR holds base.json and new.json (the documents), client/ (the released client's
-// files: tsconfig.json, src/*.ts, test/*.ts, without its schema.d.ts) and node_modules (ROOT's).
+// files: tsconfig.json and its TypeScript, without its schema.d.ts) and node_modules (ROOT's).
 // For each settings S and document D the client is copied to WORKDIR/S/D/ with the types
 // rendered from D in src/schema.d.ts, and one TypeScript program checks all of them at once
 // (one program shares the standard library's and @types/node's types). Printed on stdout as

@@ -28,9 +28,9 @@ from contractdiff.changes import Change, Rule
 from contractdiff.releases import git_output, release_commit, version_at
 
 CLIENT: Final = Path("clients/typescript")
-# The files of the client a front end writes: its compiler settings and its TypeScript,
-# without the generated types (rendered here from each document instead).
-CLIENT_FILES: Final = re.compile(r"(tsconfig\.json|package\.json|(src|test)/.+\.ts)")
+# The files of the client a front end writes: its compiler settings and all its TypeScript
+# (src/, test/, scenario/, ...), without the generated types (rendered from each document).
+CLIENT_FILES: Final = re.compile(r"(tsconfig\.json|package\.json|.+\.ts)")
 GENERATED_TYPES: Final = "src/schema.d.ts"
 GENERATOR: Final = CLIENT / "types.mjs"
 SCRIPT: Final = Path(__file__).with_name("clients.mjs")
