@@ -1,7 +1,9 @@
 """`python codegen.py diff [BASE]` and `python codegen.py release`: the gate users type.
 
-diff     compare the contract at BASE (a git revision; default: the last release) with the one
-         the working tree's spec produces, print every change, judge the version policy
+diff     compare the contract at BASE (a released version X.Y.Z or a git revision; default: the
+         last release) with the one the working tree's spec produces, print every change (the
+         base's TypeScript client compiled against the new types included: clients.py), judge
+         the version policy
 release  write openapi/releases/X.Y.Z.json for the spec's version, once the policy holds
 
 Exit codes: 0 nothing breaking, or every break released as a new major version with its
@@ -18,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from codegen import ROOT, SPEC, read_spec
 from contractdiff.changes import Change, Severity
+from contractdiff.clients import ClientStageFailed, check_client
 from contractdiff.operations import compare_documents
 from contractdiff.policy import Verdict, judge
 from contractdiff.releases import (
@@ -28,11 +30,13 @@ from contractdiff.releases import (
     document_at,
     read_release,
     released_versions,
+    resolve_commit,
     write_release,
 )
 from speclang.builder import Contract, build_contract
 from speclang.changelog import SEMANTIC_VERSION
 from speclang.errors import SpecError
+from speclang.files import ROOT, SPEC, read_spec
 
 
 def spec_line(contract: Contract, anchor: str) -> int | None:
@@ -97,16 +101,19 @@ def check_release_history(root: Path, contract: Contract, out: TextIO) -> int:
 def diff(root: Path, base: str | None, out: TextIO) -> int:
     contract = load_contract(root)
     version = contract.document["info"]["version"]
-    if base is None:
-        versions = released_versions(root)
-        if not versions:
-            raise BaseUnreadable(
-                f"no released contract in {RELEASES}/: cut the first with "
-                "`python codegen.py release`, or name a BASE revision"
-            )
-        base_document = read_release(root, versions[-1])
-        base_label = f"release {versions[-1]} ({RELEASES / (versions[-1] + '.json')})"
+    versions = released_versions(root)
+    released, revision = None, None
+    if base is None and not versions:
+        raise BaseUnreadable(
+            f"no released contract in {RELEASES}/: cut the first with "
+            "`python codegen.py release`, or name a BASE revision"
+        )
+    if base is None or base in versions:
+        released = base or versions[-1]
+        base_document = read_release(root, released)
+        base_label = f"release {released} ({RELEASES / (released + '.json')})"
     else:
+        revision = resolve_commit(root, base)
         base_document = document_at(root, base)
         base_label = f"{base} ({base_document.get('info', {}).get('version', '?')})"
     base_version = str(base_document.get("info", {}).get("version", ""))
@@ -115,8 +122,12 @@ def diff(root: Path, base: str | None, out: TextIO) -> int:
             f"{base_label}: info.version '{base_version}' is not MAJOR.MINOR.PATCH"
         )
     changes = compare_documents(base_document, contract.document)
-    verdict = judge(changes, base_version, version, contract.changelog)
-    report(out, contract, changes, verdict, base_label)
+    client = check_client(
+        root, base_document, contract.document, revision=revision, version=released
+    )
+    verdict = judge(changes + client.changes, base_version, version, contract.changelog)
+    verdict.notes[:0] = client.notes
+    report(out, contract, changes + client.changes, verdict, base_label)
     status = verdict.exit_code
     if base is None:
         status = max(status, check_release_history(root, contract, out))
@@ -139,7 +150,9 @@ def release(root: Path, out: TextIO) -> int:
         return 1
     if versions:
         base_version = versions[-1]
-        changes = compare_documents(read_release(root, base_version), document)
+        base_document = read_release(root, base_version)
+        changes = compare_documents(base_document, document)
+        changes += check_client(root, base_document, document, version=base_version).changes
         verdict = judge(changes, base_version, version, contract.changelog)
         report(out, contract, changes, verdict, f"release {base_version}")
         if verdict.exit_code:
@@ -159,7 +172,10 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     diff_parser = commands.add_parser("diff", help="compare the spec's contract with BASE")
     diff_parser.add_argument(
-        "base", nargs="?", help="a git revision (default: the last release in openapi/releases/)"
+        "base",
+        nargs="?",
+        help="a released version X.Y.Z or a git revision (default: the last release in "
+        "openapi/releases/)",
     )
     release_parser = commands.add_parser("release", help="record the spec's version as released")
     for command in (diff_parser, release_parser):
@@ -172,6 +188,6 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout) -> int:
     except SpecError as error:
         print(f"{SPEC}:{error.line}: {error.message}", file=sys.stderr)  # noqa: T201
         return 2
-    except BaseUnreadable as error:
+    except (BaseUnreadable, ClientStageFailed) as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 2

@@ -1,4 +1,5 @@
-"""Released contracts (openapi/releases/X.Y.Z.json) and the contract committed at a git revision."""
+"""Released contracts (openapi/releases/X.Y.Z.json), the commits that released them, and the
+contract committed at a git revision."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from codegen import OPENAPI_JSON, render_json
 from speclang.changelog import SEMANTIC_VERSION, version_key
+from speclang.files import OPENAPI_JSON, render_json
 
 RELEASES = Path("openapi/releases")
 
@@ -56,14 +57,28 @@ def _git(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
         raise BaseUnreadable("git is not installed: a git revision cannot be read") from None
 
 
-def document_at(root: Path, revision: str) -> dict[str, Any]:
-    """The OpenAPI document committed at `revision` (a commit, branch or tag)."""
+def git_output(root: Path, *arguments: str) -> str:
+    """What a git command prints, or "" when it fails or git is missing."""
+    try:
+        completed = _git(root, *arguments)
+    except BaseUnreadable:
+        return ""
+    return completed.stdout if completed.returncode == 0 else ""
+
+
+def resolve_commit(root: Path, revision: str) -> str:
+    """The commit `revision` (a commit, branch or tag) names."""
     if revision.startswith("-"):
         raise BaseUnreadable(f"BASE '{revision}' is not a git revision")
     resolved = _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     if resolved.returncode != 0:
         raise BaseUnreadable(f"BASE '{revision}' is not a git revision of this repository")
-    commit = resolved.stdout.strip()
+    return resolved.stdout.strip()
+
+
+def document_at(root: Path, revision: str) -> dict[str, Any]:
+    """The OpenAPI document committed at `revision` (a commit, branch or tag)."""
+    commit = resolve_commit(root, revision)
     shown = _git(root, "show", f"{commit}:{OPENAPI_JSON.as_posix()}")
     if shown.returncode != 0:
         raise BaseUnreadable(f"BASE '{revision}' has no {OPENAPI_JSON} to compare against")
@@ -72,3 +87,24 @@ def document_at(root: Path, revision: str) -> dict[str, Any]:
     except ValueError as error:
         raise BaseUnreadable(f"BASE '{revision}': {OPENAPI_JSON} is not JSON ({error})") from None
     return document
+
+
+def version_at(root: Path, commit: str) -> str | None:
+    """The version of the OpenAPI document committed at `commit`, if it has a readable one."""
+    try:
+        document: Any = json.loads(git_output(root, "show", f"{commit}:{OPENAPI_JSON.as_posix()}"))
+        version = document["info"]["version"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return version if isinstance(version, str) else None
+
+
+def release_commit(root: Path, version: str) -> str | None:
+    """The commit that released `version`: the first to add its release file while its
+    openapi/openapi.json was that version (None without the git history). A merge that
+    added the file counts (`-m`)."""
+    added = git_output(
+        root, "log", "-m", "--diff-filter=A", "--format=%H", "--", f"{RELEASES}/{version}.json"
+    )
+    commits = list(dict.fromkeys(added.split()))
+    return next((c for c in reversed(commits) if version_at(root, c) == version), None)

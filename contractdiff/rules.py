@@ -77,6 +77,16 @@ RESPONSE_ENUM_VALUE_REMOVED: Final = Rule("response-enum-value-removed", C, Bump
 RESPONSE_OPENED: Final = Rule("response-opened", C, Bump.PATCH)
 RESPONSE_CLOSED: Final = Rule("response-closed", C, Bump.PATCH)
 
+# The previous release's TypeScript client, compiled against types generated from the new
+# contract (contractdiff/clients.py): a break no rule on the wire sees, such as a property
+# with a default that the generator types as always present in what the client sends.
+CLIENT_BREAKS_WITH_DOCUMENTED_SETTINGS: Final = Rule(
+    "client-breaks-with-documented-settings", B, Bump.MAJOR
+)
+CLIENT_BREAKS_WITH_DEFAULT_SETTINGS: Final = Rule(
+    "client-breaks-with-default-settings", W, Bump.MINOR
+)
+
 # Either direction
 DEFAULT_CHANGED: Final = Rule("default-changed", W, Bump.MINOR)
 SCHEMA_REMOVED: Final = Rule("schema-removed", W, Bump.MINOR)

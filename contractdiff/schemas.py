@@ -95,7 +95,7 @@ class SchemaComparer:
         self.base = base
         self.head = head
         self.findings = findings
-        self._visiting: set[tuple[str, str, Direction]] = set()
+        self._visiting: set[tuple[str | int, str | int, Direction]] = set()
 
     def compare(self, old: Schema, new: Schema, direction: Direction, place: Place) -> None:
         old_ref, new_ref = old.get("$ref"), new.get("$ref")
@@ -109,7 +109,13 @@ class SchemaComparer:
                 place,
             )
             return
-        key = (str(old_ref), str(new_ref), direction)
+        # A `$ref` stands for its component; an inline schema only for itself, so a `$ref`
+        # met again against a deeper part of an inline schema is compared, not taken for a cycle.
+        key = (
+            old_ref if isinstance(old_ref, str) else id(old),
+            new_ref if isinstance(new_ref, str) else id(new),
+            direction,
+        )
         if old_ref is not None or new_ref is not None:
             if key in self._visiting:
                 return

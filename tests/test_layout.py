@@ -1,4 +1,5 @@
-"""The layout keeps its promises: the server, the code generator and the gate stay apart."""
+"""The layout keeps its promises: the server, the code generator and the gate stay apart, and
+imports run one way, from the command (codegen.py) down to the stages it runs."""
 
 from __future__ import annotations
 
@@ -12,9 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "backend": {"codegen", "speclang", "contractdiff", "bench", "tests"},
     "speclang": {"backend", "codegen", "contractdiff", "generated", "tests"},
-    "contractdiff": {"backend", "generated", "tests"},
+    # The gate is a stage below the command: what it shares with codegen is in speclang.files.
+    "contractdiff": {"backend", "codegen", "generated", "tests"},
     "generated": {"backend", "codegen", "speclang", "contractdiff"},
 }
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in it (a function's import too), by dotted name;
+    `from package import name` counts as `package.name`, which is a module or else the package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -54,3 +70,53 @@ def test_the_codegen_benchmark_copies_every_package_codegen_needs() -> None:
             todo.extend((ROOT / package).rglob("*.py"))
     assert needed, "codegen.py imports no package of this project"
     assert needed <= set(INPUTS) - {"codegen.py"}
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_cycle(root: Path, paths: list[Path]) -> list[str]:
+    """An import cycle among the modules at `paths` under `root`: the modules in order, the
+    first repeated at the end; [] when there is none."""
+    modules = {module_name(root, path): path for path in paths}
+    edges = {
+        name: sorted(imported_modules(path) & modules.keys() - {name})
+        for name, path in modules.items()
+    }
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> list[str]:
+        if name in trail:
+            return [*trail[trail.index(name) :], name]
+        if name in done:
+            return []
+        for imported in edges[name]:
+            cycle = visit(imported, [*trail, name])
+            if cycle:
+                return cycle
+        done.add(name)
+        return []
+
+    for name in sorted(modules):
+        cycle = visit(name, [])
+        if cycle:
+            return cycle
+    return []
+
+
+def test_codegen_and_its_stages_import_one_way() -> None:
+    """codegen.py imports speclang/ and contractdiff/; nothing among them imports back."""
+    paths = [ROOT / "codegen.py", *sorted((ROOT / "speclang").rglob("*.py"))]
+    paths += sorted((ROOT / "contractdiff").rglob("*.py"))
+    assert import_cycle(ROOT, paths) == []
+
+
+def test_an_import_back_into_codegen_is_a_cycle(tmp_path: Path) -> None:
+    """The check itself finds the cycle contractdiff/cli.py once closed, even from a function."""
+    (tmp_path / "contractdiff").mkdir()
+    command, stage = tmp_path / "codegen.py", tmp_path / "contractdiff" / "cli.py"
+    command.write_text("def main() -> None:\n    from contractdiff import cli\n", encoding="utf-8")
+    stage.write_text("from codegen import ROOT\n", encoding="utf-8")
+    assert import_cycle(tmp_path, [command, stage]) == ["codegen", "contractdiff.cli", "codegen"]

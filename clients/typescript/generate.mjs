@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import openapiTS, { astToString } from "openapi-typescript";
+import { renderDocumented } from "./types.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -13,36 +13,10 @@ const NOTICE =
   "// Generated from openapi/openapi.json by clients/typescript/generate.mjs\n" +
   "// (openapi-typescript). Do not edit: run `npm run client:generate`.\n\n";
 
-/**
- * openapi-typescript 7 types a response header given by `$ref` as always present, whatever
- * the header object's `required` says; an inline header keeps its `required`. So each
- * response's header references are replaced by the header objects they name.
- */
-function inlineResponseHeaders(document) {
-  const components = document.components?.headers ?? {};
-  const prefix = "#/components/headers/";
-  for (const pathItem of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(pathItem)) {
-      for (const response of Object.values(operation.responses ?? {})) {
-        for (const [name, header] of Object.entries(response.headers ?? {})) {
-          if (typeof header.$ref === "string" && header.$ref.startsWith(prefix)) {
-            response.headers[name] = structuredClone(components[header.$ref.slice(prefix.length)]);
-          }
-        }
-      }
-    }
-  }
-  return document;
-}
-
 async function render() {
-  const document = inlineResponseHeaders(JSON.parse(readFileSync(documentPath, "utf8")));
-  // openapi-typescript types a property that has a `default` as always present. That holds
-  // for what the server sends, but not for what a client sends: with it, TaskCreate's new
-  // optional `priority` (default `medium`) would become required, and a front end that
-  // compiled against 1.0.0 would stop compiling once regenerated. Optional stays optional.
-  const ast = await openapiTS(document, { alphabetize: false, defaultNonNullable: false });
-  return NOTICE + astToString(ast);
+  // The settings (types.mjs) keep optional request fields optional and the cursor header
+  // optional: docs/FRONTEND.md says why.
+  return NOTICE + (await renderDocumented(JSON.parse(readFileSync(documentPath, "utf8"))));
 }
 
 function firstDifference(expected, actual) {

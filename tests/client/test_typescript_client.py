@@ -59,10 +59,15 @@ def test_the_example_module_against_a_live_server(
 
 
 def copy_of_the_client(root: Path) -> Path:
-    """The generator, its committed output and the contract, in a checkout of their own."""
+    """The generator, its settings, its committed output and the contract, in a checkout of
+    their own."""
     (root / "clients" / "typescript" / "src").mkdir(parents=True)
     (root / "openapi").mkdir()
-    for part in ("clients/typescript/generate.mjs", "clients/typescript/src/schema.d.ts"):
+    for part in (
+        "clients/typescript/generate.mjs",
+        "clients/typescript/types.mjs",
+        "clients/typescript/src/schema.d.ts",
+    ):
         shutil.copyfile(ROOT / part, root / part)
     shutil.copyfile(ROOT / "openapi" / "openapi.json", root / "openapi" / "openapi.json")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
