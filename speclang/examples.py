@@ -24,6 +24,8 @@ ANONYMOUS = "none"
 GIVENS = {
     "idempotency-key in flight": "a request with this example's Idempotency-Key is still "
     "being processed",
+    "if-match required": "the server is configured to require If-Match on writes "
+    "(REQUIRE_IF_MATCH=true)",
 }
 SINGLE_ITEMS = ("operation", "token", "given", "status")
 NAMED_ITEMS = ("path", "query", "header", "response header")

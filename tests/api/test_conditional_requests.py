@@ -259,3 +259,21 @@ async def test_a_write_of_the_previous_release_still_changes_the_tag(postgres_ur
             task_url(owner, task_id), json={"title": "x"}, headers=with_tag(owner, "If-Match", tag)
         )
         assert stale.status_code == 412
+
+
+async def test_a_replayed_keyed_create_carries_the_tag_of_the_task_it_created(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = new_owner()
+    headers = {**token_for(owner), "Idempotency-Key": f"key-{owner}"}
+    first = await client.post(f"/api/{owner}/tasks", json={"title": "once"}, headers=headers)
+    again = await client.post(f"/api/{owner}/tasks", json={"title": "once"}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["etag"] == first.headers["etag"] == '"1"'
+    # The tag is the created state's: a write with it succeeds while nothing changed.
+    written = await client.put(
+        task_url(owner, first.json()["id"]),
+        json={"title": "changed"},
+        headers=with_tag(owner, "If-Match", again.headers["etag"]),
+    )
+    assert written.status_code == 200

@@ -8,8 +8,10 @@ spec line of the part that differs.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,11 +51,31 @@ def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) ->
     return url
 
 
+@dataclass(frozen=True)
+class Served:
+    """A database and two servers of it: as configured by default, and requiring If-Match."""
+
+    database_url: str
+    server: LiveServer
+    strict: LiveServer
+
+
+@contextlib.contextmanager
+def serve(url: str, folder: Path) -> Iterator[Served]:
+    strict_env = {"REQUIRE_IF_MATCH": "true"}
+    with (
+        live_server(url, SECRET, folder / "server.log", migrate=False) as server,
+        live_server(
+            url, SECRET, folder / "strict.log", migrate=False, extra_env=strict_env
+        ) as strict,
+    ):
+        yield Served(url, server, strict)
+
+
 @pytest.fixture(params=DATABASES)
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
-    url = fresh_database(request.param, request, tmp_path)
-    with live_server(url, SECRET, tmp_path / "server.log", migrate=False) as running:
-        yield url, running
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
+    with serve(fresh_database(request.param, request, tmp_path), tmp_path) as running:
+        yield running
 
 
 def key_in_flight(database_url: str) -> Callable[[Example], None]:
@@ -62,7 +84,7 @@ def key_in_flight(database_url: str) -> Callable[[Example], None]:
     engine = create_engine(database_url)
 
     def set_up(example: Example) -> None:
-        if example.given is None:
+        if example.given != "idempotency-key in flight":
             return
         key = next(v.text for v in example.headers if v.name.lower() == "idempotency-key")
         assert example.request_body is not None and example.token is not None
@@ -82,20 +104,22 @@ def key_in_flight(database_url: str) -> Callable[[Example], None]:
     return set_up
 
 
-def replay_all(
-    contract: Contract, base_url: str, database_url: str, upto: int | None = None
-) -> None:
+def replay_all(contract: Contract, served: Served, upto: int | None = None) -> None:
     operations = {
         operation["operationId"]: (method, path)
         for path, methods in contract.document["paths"].items()
         for method, operation in methods.items()
     }
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with (
+        httpx.Client(base_url=served.server.base_url, timeout=30) as client,
+        httpx.Client(base_url=served.strict.base_url, timeout=30) as strict_client,
+    ):
         replay = Replay(
             client,
             operations,
             token_for=lambda user: mint_token(user, SECRET.encode()),
-            set_up=key_in_flight(database_url),
+            set_up=key_in_flight(served.database_url),
+            strict_client=strict_client,
         )
         for example in contract.examples[:upto]:
             response = replay.run(example)
@@ -125,11 +149,10 @@ def check_against_the_contract(
     assert errors == [], f"{SPEC_PATH}:{example.line}: example '{example.name}': {errors}"
 
 
-def test_every_example_is_replayed_as_written(served: tuple[str, LiveServer]) -> None:
-    database_url, server = served
+def test_every_example_is_replayed_as_written(served: Served) -> None:
     contract = spec_contract()
     assert len(contract.examples) >= 30
-    replay_all(contract, server.base_url, database_url)
+    replay_all(contract, served)
 
 
 def test_a_changed_field_in_an_example_fails_at_its_line(
@@ -152,19 +175,15 @@ def test_a_changed_field_in_an_example_fails_at_its_line(
     changed = spec_contract("\n".join(lines))
 
     url = fresh_database("sqlite", request, tmp_path)
-    log = tmp_path / "server.log"
-    with (
-        live_server(url, SECRET, log, migrate=False) as running,
-        pytest.raises(ExampleMismatch) as failure,
-    ):
-        replay_all(changed, running.base_url, url, upto=position + 1)
+    with serve(url, tmp_path) as running, pytest.raises(ExampleMismatch) as failure:
+        replay_all(changed, running, upto=position + 1)
     assert str(failure.value).startswith(f"{SPEC_PATH}:{line}: example '{example.name}': ")
     assert f"{title!r}, expected 'Buy cheese'" in str(failure.value)
 
 
 def test_every_operation_has_a_success_and_each_client_error_it_declares() -> None:
     contract = spec_contract()
-    client_errors = {"401", "403", "404", "409", "422"}
+    client_errors = {"401", "403", "404", "409", "412", "422", "428"}
     for methods in contract.document["paths"].values():
         for operation in methods.values():
             shown = {

@@ -31,15 +31,21 @@ class Replay:
     operations: dict[str, tuple[str, str]]  # operationId -> (method, path template)
     token_for: Callable[[str], str]
     set_up: Callable[[Example], None] = lambda example: None
+    # `- Given: If-Match required`: a server of the same database with REQUIRE_IF_MATCH=true.
+    strict_client: httpx.Client | None = None
     bindings: dict[str, Any] = field(default_factory=dict)
 
     def run(self, example: Example) -> httpx.Response:
         self.set_up(example)
-        response = self.client.send(self.request(example))
+        client = self.client
+        if example.given == "if-match required":
+            assert self.strict_client is not None, "no server requiring If-Match to send to"
+            client = self.strict_client
+        response = client.send(self.request(example, client))
         self.compare(example, response)
         return response
 
-    def request(self, example: Example) -> httpx.Request:
+    def request(self, example: Example, client: httpx.Client) -> httpx.Request:
         method, template = self.operations[example.operation_id]
         path = template
         for value in example.path:
@@ -50,7 +56,7 @@ class Replay:
         query = httpx.QueryParams([(value.name, self.text(value.text)) for value in example.query])
         body = example.request_body
         json_body = None if body is None else expand(body.value, self.bindings)
-        return self.client.build_request(
+        return client.build_request(
             method.upper(), path, params=query, headers=headers, json=json_body
         )
 
