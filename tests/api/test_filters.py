@@ -104,17 +104,28 @@ async def seeded_tasks(client: httpx.AsyncClient, owner: str) -> list[dict[str, 
 
 
 @pytest.mark.parametrize(
-    "window_rows", [None, 3, 7], ids=["window-default", "window-3", "window-7"]
+    ("window_rows", "few_matches"),
+    [(None, None), (3, 0), (7, 0), (3, None), (7, 3)],
+    ids=["window-default", "window-3", "window-7", "window-3-probed", "window-7-probed-3"],
 )
 async def test_every_filter_with_every_order_pages_to_the_specified_list(
-    client: httpx.AsyncClient, owner: str, window_rows: int | None, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
+    owner: str,
+    window_rows: int | None,
+    few_matches: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Small windows make SQLite's lists with a tag or words take both of their steps (a
-    window of the range, then the matches), at every page."""
+    window of the range, then the matches), at every page; with no tag or words counted as
+    few (0), every list reads its window; with the default bound (more than these tasks)
+    every one starts from its matches; with 3, some do and others read their window."""
+    import backend.match_probe
     import backend.store
 
     if window_rows is not None:
         monkeypatch.setattr(backend.store, "WINDOW_ROWS", window_rows)
+    if few_matches is not None:
+        monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few_matches)
     tasks = await seeded_tasks(client, owner)
     for query in FILTERS:
         wanted = [task for task in tasks if matches(task, query)]

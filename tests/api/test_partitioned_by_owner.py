@@ -3,9 +3,10 @@
 The data can then be partitioned by `user_id` (PostgreSQL distributed with Citus, or one
 database per group of users): each statement reads or writes one owner's rows only. The
 store and the idempotency keys are driven through every public operation and every shape
-of list, on the PostgreSQL dialect, and each statement they compile is walked: every use
-of `tasks`, `task_tag` or `idempotency_key` must compare that table's `user_id` with the
-request's owner (a read or write) or set it to the owner (an insert).
+of list, on the PostgreSQL dialect and on SQLite's (whose lists may first count a tag's
+or the words' matches, then read a window or the matches), and each statement they compile
+is walked: every use of `tasks`, `task_tag` or `idempotency_key` must compare that table's
+`user_id` with the request's owner (a read or write) or set it to the owner (an insert).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pytest
 from sqlalchemy import BinaryExpression, BindParameter, Column, Delete, Insert, Select, Update
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, operators, visitors
 from sqlalchemy.sql.selectable import Alias
 
@@ -37,14 +40,16 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 class RecordingDatabase(Database):
-    """A PostgreSQL dialect that records what it compiles and never connects.
+    """A dialect that records what it compiles and never connects.
 
     Reads answer no rows, except the window's end, so a list with a tag or words goes on
-    to its second plan; writes answer no rows (the store then raises TaskNotFound).
+    to its second plan, and SQLite's count of matches (`matched`: each tag and the words
+    match that many tasks); writes answer no rows (the store then raises TaskNotFound).
     """
 
-    def __init__(self) -> None:
-        self.dialect = PGDialect_psycopg(paramstyle="pyformat")  # type: ignore[no-untyped-call]
+    def __init__(self, dialect: Dialect, matched: int = 0) -> None:
+        self.dialect = dialect
+        self.matched = matched
         self.compiled: list[ClauseElement] = []
 
     def compile(self, statement: ClauseElement) -> Statement:
@@ -52,7 +57,9 @@ class RecordingDatabase(Database):
         return super().compile(statement)
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        if "OFFSET" in statement.sql:
+        if "few_matches" in statement.sql:
+            return [{"words": self.matched}]
+        if "OFFSET" in statement.sql and "window" in statement.sql:
             return [{"id": 7, "created_at": NOW, "title": "t", "rank": 2}]
         return []
 
@@ -223,11 +230,23 @@ def _public_operations(*classes: type) -> set[str]:
     }
 
 
-@pytest.fixture(scope="module")
-def recorded() -> tuple[list[ClauseElement], set[str]]:
+def _postgresql() -> Dialect:
+    return PGDialect_psycopg(paramstyle="pyformat")  # type: ignore[no-untyped-call]
+
+
+DIALECTS: dict[str, Callable[[], Dialect]] = {
+    "postgresql": _postgresql,
+    "sqlite": lambda: SQLiteDialect_pysqlite(paramstyle="named"),
+}
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite few", "sqlite many"])
+def recorded(request: pytest.FixtureRequest) -> tuple[list[ClauseElement], set[str]]:
+    """On SQLite, once with every tag and word matching few tasks, once with many."""
     import asyncio
 
-    database = RecordingDatabase()
+    name = str(request.param)
+    database = RecordingDatabase(DIALECTS[name.split()[0]](), 10**6 if "many" in name else 0)
     called = asyncio.run(_exercise(database))
     return database.compiled, called
 

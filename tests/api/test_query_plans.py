@@ -180,3 +180,81 @@ async def test_the_documented_index_serves_the_query(
 
 
 OWNER_ID = OwnerId(OWNER)
+
+
+def plan_of(statement: Statement) -> str:
+    """Which step of a created, title or priority list a statement is (see store._plans)."""
+    if "few_matches" in statement.sql:
+        return "count"
+    if "window" in statement.sql:
+        return "window end"
+    if "bound_key" in statement.sql:
+        return "window"
+    return "matches" if "|| ''" in statement.sql else "range"
+
+
+async def pages_of(
+    url: str, filters: TaskFilters, sort: TaskSort, pages: int
+) -> tuple[list[list[int]], list[str]]:
+    """The ids of the first `pages` pages of 20, and the steps each page's reads took."""
+    settings = Settings(database_url=url, better_auth_secret=SECRET, _env_file=None)
+    database = RecordingDatabase(connect(settings))
+    store = TaskStore(database)
+    listed: list[list[int]] = []
+    after = None
+    try:
+        for _ in range(pages):
+            page = await store.list_tasks(OWNER_ID, filters, sort, 20, after)
+            listed.append([task.id for task in page.tasks])
+            after = page.next_cursor
+            if after is None:
+                break
+    finally:
+        await database.close()
+    return listed, [plan_of(statement) for statement, _ in database.reads]
+
+
+FEW = ["window end", "count", "matches"]
+MANY = ["window end", "count", "window"]
+# Each list, the steps of its first page, and how many pages of 20 it has (3 or more: 3).
+RARE_AND_COMMON = [
+    ("q=zebra", FEW, 1),
+    ("tag=rare", FEW, 1),
+    ("tag=rare&q=task", [*MANY, "matches"], 1),  # the word is in every task: a window first
+    ("q=errand", MANY, 3),
+    ("tag=home", MANY, 3),
+    ("q=errand&sort=title", MANY, 3),
+    ("tag=home&sort=priority", MANY, 3),
+]
+
+
+@pytest.mark.parametrize(("query", "steps", "pages"), RARE_AND_COMMON, ids=lambda v: str(v))
+async def test_sqlite_starts_from_few_matches_and_reads_a_window_for_many(
+    filled_url: str, query: str, steps: list[str], pages: int
+) -> None:
+    """A tag or words of fewer tasks than match_probe.FEW_MATCHES skip the window (which
+    they could not fill); a frequent one reads the window, which fills its page."""
+    if not filled_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's planner chooses from its statistics")
+    filters, sort = filters_of(parse_qs(query))
+    _, taken = await pages_of(filled_url, filters, sort, 1)
+    assert taken == steps
+
+
+@pytest.mark.parametrize(("query", "steps", "pages"), RARE_AND_COMMON, ids=lambda v: str(v))
+async def test_either_plan_lists_the_same_pages(
+    filled_url: str, query: str, steps: list[str], pages: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whichever step the count of matches chooses, the pages are the same: a bound of 0
+    makes every list read its window first, one past every count skips it."""
+    import backend.match_probe
+
+    filters, sort = filters_of(parse_qs(query))
+    answers = []
+    for bound in (0, TASKS + 1):
+        monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", bound)
+        listed, _ = await pages_of(filled_url, filters, sort, 3)
+        answers.append(listed)
+    assert answers[0] == answers[1]
+    assert answers[0][0], "the list finds tasks"
+    assert len(answers[0]) == pages
