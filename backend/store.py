@@ -5,76 +5,59 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import Enum
 from functools import partial
 from typing import Any, NewType
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
     BigInteger,
-    BindParameter,
     ClauseElement,
     ColumnElement,
-    Date,
     Insert,
-    Integer,
-    Select,
-    SmallInteger,
     and_,
-    any_,
     bindparam,
     case,
     cast,
-    column,
     delete,
     false,
-    func,
     insert,
-    literal_column,
     not_,
-    or_,
     select,
-    table,
-    tuple_,
     update,
 )
 
+from backend import listing
 from backend.db import Database, Row, Statement, Transaction
 from backend.filters import TaskFilters
+from backend.listing import (
+    FilterShape,
+    Plan,
+    bound_params,
+    cursor_params,
+    dated_statement,
+    filter_params,
+    list_statement,
+    planned_per_call,
+    plans_for,
+    undated_statement,
+    window_end_statement,
+)
 from backend.match_probe import few_matches, probe_params, probe_statement
-from backend.models import PRIORITY_RANKS, SEARCH_TABLE, TaskRecord, TaskTagRecord
+from backend.models import PRIORITY_RANKS
 from backend.pagination import Cursor, SortKey
 from backend.preconditions import Expected, PreconditionFailed
-from backend.search import fold, fts_query, like_pattern
+from backend.search import fold
+from backend.task_table import COLUMNS, tasks
 from generated.models import (
     Task,
     TaskCreate,
     TaskPriority,
     TaskSort,
-    TaskStatusFilter,
     TaskUpdate,
 )
 
 OwnerId = NewType("OwnerId", str)
 
-tasks = TaskRecord.__table__  # type: ignore[attr-defined]
-task_tag = TaskTagRecord.__table__  # type: ignore[attr-defined]
-PRIORITY_LABEL = case(
-    {rank: label for label, rank in PRIORITY_RANKS.items()}, value=tasks.c.priority
-).label("priority")
-# The columns of generated.models.Task, in its order; the folded text stays in the database.
-COLUMNS = (
-    tasks.c.id,
-    tasks.c.user_id,
-    tasks.c.title,
-    tasks.c.description,
-    tasks.c.completed,
-    tasks.c.due_date,
-    PRIORITY_LABEL,
-    tasks.c.tags,
-    tasks.c.created_at,
-    tasks.c.updated_at,
-)
 CREATE_COLUMNS = (
     *("title", "description", "due_date", "priority", "tags"),
     *("title_folded", "description_folded"),
@@ -83,8 +66,6 @@ UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "t
 MAX_CACHED_STATEMENTS = 1_000
 # The version of a new task (the column's default): its first ETag.
 INITIAL_VERSION = 1
-# Lists with a tag or words read this many rows of the owner's range before anything else.
-WINDOW_ROWS = 5_000
 
 
 class TaskNotFound(Exception):
@@ -153,240 +134,6 @@ def _owned() -> ColumnElement[bool]:
         tasks.c.id == bindparam("task_id", type_=BigInteger),
         tasks.c.user_id == bindparam("owner"),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class FilterShape:
-    """Which filters a list uses: the shape of its SQL, whatever the values (one per statement)."""
-
-    status: TaskStatusFilter
-    priority: bool
-    tags: int
-    due_from: bool
-    due_to: bool
-    words: int
-    full_text: bool  # SQLite: the words a trigram index can find, as one FTS5 query
-
-    @classmethod
-    def of(cls, filters: TaskFilters) -> FilterShape:
-        return cls(
-            filters.status,
-            filters.priority is not None,
-            len(filters.tags),
-            filters.due_from is not None,
-            filters.due_to is not None,
-            len(filters.words),
-            fts_query(filters.words) is not None,
-        )
-
-
-def _filter_params(filters: TaskFilters, postgres: bool) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if filters.priority is not None:
-        params["priority"] = PRIORITY_RANKS[filters.priority.value]
-    params |= {f"tag_{index}": tag for index, tag in enumerate(filters.tags)}
-    if filters.due_from is not None:
-        params["due_from"] = filters.due_from
-    if filters.due_to is not None:
-        params["due_to"] = filters.due_to
-    for index, word in enumerate(filters.words):
-        params[f"word_{index}"] = word
-        if postgres:
-            params[f"pattern_{index}"] = like_pattern(word)
-    full_text = fts_query(filters.words)
-    if full_text is not None and not postgres:
-        params["full_text"] = full_text
-    return params
-
-
-class Plan(Enum):
-    """How a list statement finds its rows."""
-
-    RANGE = "range"  # read the owner's range of the order's index, checking each filter
-    WINDOW = "window"  # the same, stopping at a bound: at most WINDOW_ROWS rows of the range
-    MATCHES = "matches"  # start from the tag's or the words' matches, then sort those
-
-
-def _contains(
-    folded: ColumnElement[str], index: int, postgres: bool, plan: Plan
-) -> ColumnElement[bool]:
-    if postgres and plan is not Plan.WINDOW:  # LIKE '%word%' is what the trigram index serves
-        pattern: BindParameter[str] = bindparam(f"pattern_{index}")
-        return folded.like(pattern, escape="\\")
-    # A window is read row by row, whatever a planner estimates for the trigram index.
-    word: BindParameter[str] = bindparam(f"word_{index}")
-    return func.strpos(folded, word) > 0 if postgres else func.instr(folded, word) > 0
-
-
-def _plans(shape: FilterShape, postgres: bool) -> list[Plan]:
-    """How a created, title or priority list with a tag or words is read: a window first.
-
-    Whether to read the owner's range until the page is full, or to start from the matches
-    and sort them, depends on how many match. Measured at 1,000,000 tasks, a tag or word on
-    1% of them: the planners' choice (PostgreSQL from statistics: the trigram index, then a
-    sort of 10,000 rows; SQLite, without statistics, the whole range for a rare match)
-    costs tens of milliseconds where reading the range costs one. So both databases first
-    read at most WINDOW_ROWS rows of the range; only when they hold no full page does the
-    second step run: the planner's own choice on PostgreSQL, the matches on SQLite. On
-    SQLite, where the owner's range holds a window, the list first counts each tag's and
-    the words' matches up to match_probe.FEW_MATCHES: when all are fewer, the window could
-    not fill a page (a word in 10 tasks read all 5,000 rows, 4.9 ms, before its matches took
-    0.3), so the list starts from the matches.
-    """
-    if not (shape.tags or shape.words):
-        return []
-    return [Plan.WINDOW, Plan.RANGE if postgres else Plan.MATCHES]
-
-
-def _planned_per_call(shape: FilterShape, plan: Plan) -> bool:
-    """Whether the planner must see each call's values: with a tag or words, how many rows
-    match decides between the owner's range and the tag's or words' index. Prepared, such a
-    statement gets PostgreSQL's generic plan after 5 calls, made for any value: for a word in
-    10 of 1,000,000 tasks it read the owner's whole range, 560-770 ms a call against 0.4 ms
-    with a plan for the word (measured). A window's plan is the same whatever the values: a
-    bounded range, each row checked."""
-    return bool(shape.tags or shape.words) and plan is not Plan.WINDOW
-
-
-def _listing(shape: FilterShape, postgres: bool, plan: Plan = Plan.RANGE) -> Select[Any]:
-    owner_column: ColumnElement[str] = tasks.c.user_id
-    if plan is Plan.MATCHES:  # no index serves `user_id || ''`: the planner starts elsewhere
-        owner_column = tasks.c.user_id.concat(literal_column("''"))
-    statement = select(*COLUMNS).where(owner_column == bindparam("owner"))
-    if shape.status is TaskStatusFilter.PENDING:
-        statement = statement.where(not_(tasks.c.completed))
-    elif shape.status is TaskStatusFilter.COMPLETED:
-        statement = statement.where(tasks.c.completed)
-    if shape.priority:
-        statement = statement.where(tasks.c.priority == bindparam("priority", type_=SmallInteger))
-    for index in range(shape.tags):
-        tag: BindParameter[str] = bindparam(f"tag_{index}")
-        if plan is Plan.WINDOW and postgres:
-            # A few rows: each one's own array of tags. A join with task_tag let the planner
-            # start from every row of the tag instead (12.7 against 0.8-1.0 ms a call).
-            statement = statement.where(tag == any_(tasks.c.tags))
-        elif plan is Plan.WINDOW:  # a few rows: look each one's tag up by the primary key
-            # The owner's own row, looked up by the primary key: `user_id` is compared with
-            # the row's, not the parameter's, or PostgreSQL's planner may start from every
-            # task_tag row of the owner and tag (10,000 at 1% of 1,000,000) instead.
-            carries = select(task_tag.c.task_id).where(
-                task_tag.c.task_id == tasks.c.id,
-                task_tag.c.tag == tag,
-                task_tag.c.user_id == tasks.c.user_id,
-            )
-            statement = statement.where(carries.exists())
-        else:
-            tagged = select(task_tag.c.task_id).where(
-                task_tag.c.user_id == bindparam("owner"), task_tag.c.tag == tag
-            )
-            statement = statement.where(tasks.c.id.in_(tagged))
-    if shape.due_from:
-        statement = statement.where(tasks.c.due_date >= bindparam("due_from", type_=Date))
-    if shape.due_to:
-        statement = statement.where(tasks.c.due_date <= bindparam("due_to", type_=Date))
-    for index in range(shape.words):
-        statement = statement.where(
-            or_(
-                _contains(tasks.c.title_folded, index, postgres, plan),
-                _contains(tasks.c.description_folded, index, postgres, plan),
-            )
-        )
-    if shape.full_text and plan is Plan.MATCHES:  # elsewhere the words are checked row by row
-        search = table(SEARCH_TABLE, column("rowid"))
-        matching = select(search.c.rowid).where(
-            literal_column(SEARCH_TABLE).op("MATCH")(bindparam("full_text"))
-        )
-        statement = statement.where(tasks.c.id.in_(matching))
-    return statement.limit(bindparam("limit", type_=Integer))
-
-
-def _after() -> Any:
-    return tuple_(bindparam("after_key"), bindparam("after_id", type_=BigInteger))
-
-
-def _order(sort: TaskSort) -> tuple[Any, Any, bool]:
-    """The order's key (a tuple of columns), its ORDER BY, and whether it descends."""
-    if sort is TaskSort.CREATED:
-        key = tuple_(tasks.c.created_at, tasks.c.id)
-        return key, (tasks.c.created_at.desc(), tasks.c.id.desc()), True
-    if sort is TaskSort.PRIORITY:
-        key = tuple_(tasks.c.priority, tasks.c.created_at, tasks.c.id)
-        order = (tasks.c.priority.desc(), tasks.c.created_at.desc(), tasks.c.id.desc())
-        return key, order, True
-    return tuple_(tasks.c.title, tasks.c.id), (tasks.c.title, tasks.c.id), False
-
-
-def _position(prefix: str, sort: TaskSort) -> Any:
-    """A position in the order, as bound parameters `{prefix}_key`, `{prefix}_id` (and rank)."""
-    parts: list[Any] = [bindparam(f"{prefix}_key"), bindparam(f"{prefix}_id", type_=BigInteger)]
-    if sort is TaskSort.PRIORITY:
-        parts.insert(0, bindparam(f"{prefix}_rank", type_=SmallInteger))
-    return tuple_(*parts)
-
-
-def _list_statement(
-    shape: FilterShape, sort: TaskSort, paged: bool, postgres: bool, plan: Plan = Plan.RANGE
-) -> Select[Any]:
-    """Created, title or priority order: one range of an index led by user_id, from the cursor."""
-    key, order, descending = _order(sort)
-    statement = _listing(shape, postgres, plan).order_by(*order)
-    if paged:
-        after = _position("after", sort)
-        statement = statement.where(key < after if descending else key > after)
-    if plan is Plan.WINDOW:
-        bound = _position("bound", sort)
-        statement = statement.where(key >= bound if descending else key <= bound)
-    return statement
-
-
-def _window_end_statement(sort: TaskSort, paged: bool) -> Select[Any]:
-    """The position WINDOW_ROWS rows into the owner's range (from the cursor), if it has them.
-
-    Only the order's own columns are read, so the index of the order answers alone: on
-    SQLite every row skipped by the OFFSET is otherwise read from the table too (0.25-0.45
-    against 0.8-0.96 ms at 1,000,000 tasks, measured).
-    """
-    key, order, descending = _order(sort)
-    columns = [tasks.c.id, tasks.c.title if sort is TaskSort.TITLE else tasks.c.created_at]
-    if sort is TaskSort.PRIORITY:
-        columns.append(tasks.c.priority.label("rank"))
-    statement = (
-        select(*columns)
-        .where(tasks.c.user_id == bindparam("owner"))
-        .order_by(*order)
-        .offset(bindparam("window", type_=Integer))
-        .limit(1)
-    )
-    if paged:
-        after = _position("after", sort)
-        statement = statement.where(key < after if descending else key > after)
-    return statement
-
-
-def _dated_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[Any]:
-    statement = _listing(shape, postgres).where(tasks.c.due_date.is_not(None))
-    if paged:
-        statement = statement.where(tuple_(tasks.c.due_date, tasks.c.id) > _after())
-    return statement.order_by(tasks.c.due_date, tasks.c.id)
-
-
-def _undated_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[Any]:
-    statement = _listing(shape, postgres).where(tasks.c.due_date.is_(None))
-    if paged:
-        statement = statement.where(tasks.c.id > bindparam("after_id", type_=BigInteger))
-    return statement.order_by(tasks.c.id)
-
-
-def _cursor_params(after: Cursor) -> dict[str, Any]:
-    if isinstance(after.key, tuple):
-        rank, created_at = after.key
-        return {"after_rank": rank, "after_key": created_at, "after_id": after.task_id}
-    return {"after_key": after.key, "after_id": after.task_id}
-
-
-def _bound_params(end: Row, sort: TaskSort) -> dict[str, Any]:
-    key = end["title"] if sort is TaskSort.TITLE else end["created_at"]
-    return {"bound_key": key, "bound_id": end["id"], "bound_rank": end.get("rank")}
 
 
 def _stored(values: dict[str, Any]) -> dict[str, Any]:
@@ -484,14 +231,14 @@ class TaskStore:
         """One page of the owner's tasks; fetches one row more to know if a page follows."""
         shape = FilterShape.of(filters)
         postgres = self._postgres
-        base = {"owner": owner, **_filter_params(filters, postgres)}
+        base = {"owner": owner, **filter_params(filters, postgres)}
         if sort is TaskSort.DUE_DATE:
             rows = await self._list_by_due_date(shape, base, limit + 1, after)
         else:
             params: dict[str, Any] = {**base, "limit": limit + 1}
             if after is not None:
-                params |= _cursor_params(after)
-            plans = _plans(shape, postgres)
+                params |= cursor_params(after)
+            plans = plans_for(shape, postgres)
             rows = await self._list_in_order(shape, sort, after is not None, params, plans)
         page = _TASKS.validate_python(rows[:limit])
         if len(rows) <= limit:
@@ -517,25 +264,27 @@ class TaskStore:
         plans: list[Plan],
     ) -> list[Row]:
         """Rows of a created, title or priority list: the owner's range, or (with a tag or
-        words) a window of it when that fills the page, else the second plan (see _plans)."""
+        words) a window of it when that fills the page, else the second plan (see plans_for)."""
         postgres = self._postgres
         if plans:
             end_statement = self._statement(
-                ("window end", sort, paged), lambda: _window_end_statement(sort, paged)
+                ("window end", sort, paged), lambda: window_end_statement(sort, paged)
             )
-            ends = await self.database.fetch(end_statement, {**params, "window": WINDOW_ROWS})
+            ends = await self.database.fetch(
+                end_statement, {**params, "window": listing.WINDOW_ROWS}
+            )
             if not ends:  # the rest of the range is within one window: read it all
                 plans = []
             elif await self._few_matches(shape, params):
                 plans = [Plan.MATCHES]
             else:
-                params = {**params, **_bound_params(ends[0], sort)}
+                params = {**params, **bound_params(ends[0], sort)}
         rows: list[Row] = []
         for plan in plans or [Plan.RANGE]:
             statement = self._statement(
                 ("list", shape, sort, paged, plan),
-                partial(_list_statement, shape, sort, paged, postgres, plan),
-                planned_per_call=_planned_per_call(shape, plan),
+                partial(list_statement, shape, sort, paged, postgres, plan),
+                planned_per_call=planned_per_call(shape, plan),
             )
             rows = await self.database.fetch(statement, params)
             if plan is not Plan.WINDOW or len(rows) == params["limit"]:
@@ -567,20 +316,20 @@ class TaskStore:
             paged = after is not None
             statement = self._statement(
                 ("dated", shape, paged),
-                lambda: _dated_statement(shape, paged, postgres),
-                planned_per_call=_planned_per_call(shape, Plan.RANGE),
+                lambda: dated_statement(shape, paged, postgres),
+                planned_per_call=planned_per_call(shape, Plan.RANGE),
             )
             params: dict[str, Any] = {**base, "limit": wanted}
             if after is not None:
-                params |= _cursor_params(after)
+                params |= cursor_params(after)
             rows = await self.database.fetch(statement, params)
         dated_only = shape.due_from or shape.due_to
         if len(rows) < wanted and not dated_only:
             paged = after is not None and not in_dated_part
             statement = self._statement(
                 ("undated", shape, paged),
-                lambda: _undated_statement(shape, paged, postgres),
-                planned_per_call=_planned_per_call(shape, Plan.RANGE),
+                lambda: undated_statement(shape, paged, postgres),
+                planned_per_call=planned_per_call(shape, Plan.RANGE),
             )
             params = {**base, "limit": wanted - len(rows)}
             if after is not None and paged:

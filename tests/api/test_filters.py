@@ -119,11 +119,11 @@ async def test_every_filter_with_every_order_pages_to_the_specified_list(
     window of the range, then the matches), at every page; with no tag or words counted as
     few (0), every list reads its window; with the default bound (more than these tasks)
     every one starts from its matches; with 3, some do and others read their window."""
+    import backend.listing
     import backend.match_probe
-    import backend.store
 
     if window_rows is not None:
-        monkeypatch.setattr(backend.store, "WINDOW_ROWS", window_rows)
+        monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
     if few_matches is not None:
         monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few_matches)
     tasks = await seeded_tasks(client, owner)

@@ -304,6 +304,6 @@ def test_a_statement_without_the_owner_is_named(
     sql_of: Callable[[Any, Any], ClauseElement], problem: str
 ) -> None:
     """The check itself: each of these statements would read or write across owners."""
-    from backend.store import task_tag, tasks
+    from backend.task_table import task_tag, tasks
 
     assert unowned(sql_of(tasks, task_tag)) == [problem]
