@@ -19,6 +19,7 @@ import httpx
 from tests.conftest import new_owner, token_for
 
 CLIENT_TIMEOUT = httpx.Timeout(30.0)
+KEEPALIVE_EXPIRY_SECONDS = 1.0  # below uvicorn's keep-alive timeout (5 s), see run_mixed_load
 PAGE_LIMIT = 100
 MAX_PAGES = 50
 # Operation -> weight: writes dominate, as they are what may be lost.
@@ -124,7 +125,15 @@ async def run_mixed_load(
 ) -> Ledger:
     """`users` users side by side, `requests_per_user` requests each; returns the ledger."""
     ledger = Ledger()
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    # An idle connection is dropped by the client before uvicorn's keep-alive timeout (5 s)
+    # closes it: otherwise a user stalled that long on a busy machine can send its next
+    # request on a connection the server is closing ("Server disconnected without sending a
+    # response"), the race a proxy avoids by the same rule.
+    limits = httpx.Limits(
+        max_connections=users,
+        max_keepalive_connections=users,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+    )
     async with httpx.AsyncClient(
         base_url=base_url, limits=limits, timeout=CLIENT_TIMEOUT
     ) as client:
