@@ -34,7 +34,12 @@ BOTH_DATABASES: Final = frozenset({"backend/idempotency.py"})
 
 # Module -> the fast tests that exercise it (each runs in a few seconds).
 MODULES: Final[dict[str, tuple[str, ...]]] = {
-    "backend/auth.py": ("tests/auth/test_verifiers.py", "tests/auth/test_jwk_selection.py"),
+    "backend/auth.py": (
+        "tests/auth/test_verifiers.py",
+        "tests/auth/test_jwk_selection.py",
+        "tests/auth/test_refusal_reasons.py",
+        "tests/auth/test_jwks_defaults.py",
+    ),
     "backend/jwks.py": (
         "tests/auth/test_jwk_selection.py",
         "tests/auth/test_jwks_fetch.py",
