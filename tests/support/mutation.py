@@ -51,6 +51,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/idempotency.py": (
         "tests/api/test_idempotency_values.py",
         "tests/api/test_idempotency.py",
+        "tests/api/test_idempotency_stale.py",
     ),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
     "contractdiff/policy.py": (
