@@ -1,5 +1,5 @@
-"""Stale keys: a purge deletes the oldest PURGE_BATCH of them, and a stale row forgotten
-by one request is never the fresh row another request has put in its place."""
+"""Stale keys: a purge deletes the oldest PURGE_BATCH of its owner's, and a stale row
+forgotten by one request is never the fresh row another request has put in its place."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from backend.db import Row, Statement
 from backend.idempotency import PURGE_BATCH, IdempotencyKeys
 from tests.api.test_idempotency import at, create, key_rows, new_key, stored_titles
+from tests.conftest import new_owner
 
 pytestmark = pytest.mark.anyio
 
@@ -37,6 +38,25 @@ async def test_a_purge_deletes_the_oldest_batch_of_expired_keys_and_no_more(
     assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((expired[0], fresh))
     assert (await create(client, owner, fresher)).status_code == 201
     assert sorted(row["key"] for row in await key_rows(app, owner)) == sorted((fresh, fresher))
+
+
+async def test_a_purge_leaves_another_owners_key_of_the_same_name(
+    app: FastAPI, client: httpx.AsyncClient, owner: str
+) -> None:
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    other, key, start = new_owner(), new_key(), datetime.now(UTC)
+    keys.clock, keys.purge_every = at(start), 10**9
+    assert (await create(client, owner, key)).status_code == 201
+    keys.clock = at(start + keys.ttl)  # the owner's key has expired; the other's is new
+    theirs = await create(client, other, key)
+    assert theirs.status_code == 201, theirs.text
+    keys.purge_every, purging = 1, new_key()
+    assert (await create(client, owner, purging)).status_code == 201
+    assert [row["key"] for row in await key_rows(app, owner)] == [purging]
+    assert [row["key"] for row in await key_rows(app, other)] == [key]
+    again = await create(client, other, key)
+    assert (again.status_code, again.content) == (201, theirs.content)
+    assert await stored_titles(client, other) == ["buy milk"]
 
 
 async def test_a_stale_key_another_request_renewed_meanwhile_is_replayed_not_forgotten(
