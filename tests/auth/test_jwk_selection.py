@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from backend.jwks import _algorithms_for_jwk, parse_jwks
 from tests.support.jwks import Ed25519Key
@@ -72,3 +75,16 @@ def test_a_set_with_one_usable_key_serves_tokens_without_a_kid() -> None:
 def test_a_set_without_a_usable_key_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^JWK Set has no usable keys$"):
         parse_jwks(json.dumps({"keys": [{"kty": "RSA", "use": "enc"}]}).encode(), CONFIGURED)
+
+
+@pytest.mark.parametrize("algorithm", ["RS384", "PS256"])
+def test_an_rsa_key_that_names_no_algorithm_verifies_each_configured_one(algorithm: str) -> None:
+    """Without `alg`, PyJWK would bind an RSA key to RS256: each key is built for its algorithm."""
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = {**RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True), "kid": "rsa"}
+    assert "alg" not in jwk
+    keys = parse_jwks(json.dumps({"keys": [jwk]}).encode(), (algorithm,))
+    token = jwt.encode({"sub": "user-1"}, private_key, algorithm=algorithm, headers={"kid": "rsa"})
+    key = keys.lookup("rsa", algorithm)
+    assert key is not None
+    assert jwt.decode(token, key, algorithms=[algorithm]) == {"sub": "user-1"}

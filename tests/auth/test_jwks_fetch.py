@@ -6,11 +6,12 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
 import httpx
 import pytest
 
 from backend.jwks import MAX_JWKS_BYTES, JwksKeys
-from tests.support.jwks import Ed25519Key
+from tests.support.jwks import Ed25519Key, serve_silence
 
 pytestmark = pytest.mark.anyio
 URL = "https://auth.example/api/auth/jwks"
@@ -159,6 +160,28 @@ async def test_a_failed_fetch_keeps_the_cached_keys_and_says_why(
     assert (endpoint.requests, keys.version) == (2, 1)
     assert [record.getMessage() for record in caplog.records] == [f"JWKS fetch from {URL} {logged}"]
     await keys.aclose()
+
+
+async def test_a_fetch_the_endpoint_never_answers_gives_up_at_the_timeout(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hanging endpoint costs one timeout, not a request stuck for good: the deadline
+    (well under httpx's own 5 s default) fails the test if the timeout is not applied."""
+    with serve_silence() as url:
+        keys = JwksKeys(
+            url,
+            ("EdDSA",),
+            min_refresh_interval_seconds=INTERVAL,
+            cache_ttl_seconds=TTL,
+            fetch_timeout_seconds=0.1,
+        )
+        with caplog.at_level(logging.WARNING, logger="backend.jwks"), anyio.fail_after(3):
+            await keys.refresh_if_stale()
+        await keys.aclose()
+    assert [record.getMessage() for record in caplog.records] == [
+        f"JWKS fetch from {url} failed (ReadTimeout); keeping the cached keys"
+    ]
+    assert (keys.version, keys.are_stale()) == (0, True)
 
 
 async def test_a_document_larger_than_the_limit_is_refused() -> None:

@@ -1,8 +1,9 @@
-"""A local JWKS endpoint (http.server on 127.0.0.1) and Ed25519 signing keys for tests."""
+"""A local JWKS endpoint (http.server on 127.0.0.1), one that never answers, and Ed25519 keys."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -105,3 +106,14 @@ def serve_jwks(*keys: Ed25519Key) -> Iterator[JwksEndpoint]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serve_silence() -> Iterator[str]:
+    """A JWKS URL on 127.0.0.1 whose server takes connections and never answers a request.
+
+    Nothing accepts them: the kernel completes each connection into the listen queue, the
+    request is sent, and the reply never comes, as from an endpoint that hangs.
+    """
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}{JWKS_PATH}"

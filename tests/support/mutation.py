@@ -34,7 +34,12 @@ BOTH_DATABASES: Final = frozenset({"backend/idempotency.py"})
 
 # Module -> the fast tests that exercise it (each runs in a few seconds).
 MODULES: Final[dict[str, tuple[str, ...]]] = {
-    "backend/auth.py": ("tests/auth/test_verifiers.py", "tests/auth/test_jwk_selection.py"),
+    "backend/auth.py": (
+        "tests/auth/test_verifiers.py",
+        "tests/auth/test_jwk_selection.py",
+        "tests/auth/test_refusal_reasons.py",
+        "tests/auth/test_jwks_defaults.py",
+    ),
     "backend/jwks.py": (
         "tests/auth/test_jwk_selection.py",
         "tests/auth/test_jwks_fetch.py",
@@ -46,6 +51,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/idempotency.py": (
         "tests/api/test_idempotency_values.py",
         "tests/api/test_idempotency.py",
+        "tests/api/test_idempotency_stale.py",
     ),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
     "contractdiff/policy.py": (
