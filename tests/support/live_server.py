@@ -46,14 +46,16 @@ class LiveServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port of 127.0.0.1 free now (a server started on it may still lose it: retry)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
 
 
-def _tail(path: Path, lines: int = 40) -> str:
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a server's log, for a failure message."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -93,7 +95,7 @@ def _wait_until_ready(
         while True:
             if process.poll() is not None:
                 raise ServerDidNotStart(
-                    f"the server exited with {process.returncode}:\n{_tail(log_path)}"
+                    f"the server exited with {process.returncode}:\n{log_tail(log_path)}"
                 )
             with log_path.open("rb") as log_file:
                 log_file.seek(log_offset)
@@ -105,7 +107,7 @@ def _wait_until_ready(
             if time.monotonic() > deadline:
                 raise ServerDidNotStart(
                     f"the server was not ready within {timeout:g} s "
-                    f"({started} of {workers} workers started):\n{_tail(log_path)}"
+                    f"({started} of {workers} workers started):\n{log_tail(log_path)}"
                 )
             time.sleep(0.1)  # a poll interval, bounded by the deadline above
 
@@ -141,7 +143,7 @@ def live_server(
     }
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(PORT_ATTEMPTS):
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         argv = [
             sys.executable,
@@ -175,7 +177,7 @@ def live_server(
         except ServerDidNotStart:
             stop_process_group(process)
             # Another process may have taken the free port between the probe and the bind.
-            if attempt < PORT_ATTEMPTS - 1 and "address already in use" in _tail(log_path):
+            if attempt < PORT_ATTEMPTS - 1 and "address already in use" in log_tail(log_path):
                 continue
             raise
         except BaseException:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.live_server import stop_process_group
+from tests.support.live_server import free_port, log_tail, stop_process_group
 from tests.support.skips import skip_or_fail
 from tests.support.tools import npm_tool
 
@@ -47,21 +46,6 @@ def prism_binary() -> Path:
     return prism
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def _wait_until_listening(
     process: subprocess.Popen[bytes], base_url: str, log_path: Path, log_offset: int
 ) -> None:
@@ -70,7 +54,9 @@ def _wait_until_listening(
     with httpx.Client(base_url=base_url, timeout=2) as client:
         while True:
             if process.poll() is not None:
-                raise MockDidNotStart(f"Prism exited with {process.returncode}:\n{_tail(log_path)}")
+                raise MockDidNotStart(
+                    f"Prism exited with {process.returncode}:\n{log_tail(log_path)}"
+                )
             with log_path.open("rb") as log_file:
                 log_file.seek(log_offset)
                 listening = READY_LINE in log_file.read()
@@ -82,7 +68,7 @@ def _wait_until_listening(
             if time.monotonic() > deadline:
                 raise MockDidNotStart(
                     f"Prism was not listening within {STARTUP_TIMEOUT_SECONDS:g} s:\n"
-                    f"{_tail(log_path)}"
+                    f"{log_tail(log_path)}"
                 )
             time.sleep(0.1)  # a poll interval, bounded by the deadline above
 
@@ -97,7 +83,7 @@ def mock_server(document: Path, log_path: Path) -> Iterator[MockServer]:
     prism = prism_binary()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(PORT_ATTEMPTS):
-        port = _free_port()
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         argv = [str(prism), "mock", "--host", "127.0.0.1", "--port", str(port), str(document)]
         with log_path.open("ab") as log_file:
@@ -113,7 +99,7 @@ def mock_server(document: Path, log_path: Path) -> Iterator[MockServer]:
         except MockDidNotStart:
             stop_process_group(process)
             # Another process may have taken the free port between the probe and the bind.
-            if attempt < PORT_ATTEMPTS - 1 and "EADDRINUSE" in _tail(log_path):
+            if attempt < PORT_ATTEMPTS - 1 and "EADDRINUSE" in log_tail(log_path):
                 continue
             raise
         except BaseException:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support.live_server import stop_process_group
+from tests.support.live_server import free_port, stop_process_group
 from tests.support.postgres import SERVER_USER, PostgresServer
 from tests.support.skips import skip_or_fail
 
@@ -63,13 +62,6 @@ class PgBouncer:
             return (self.directory / "pgbouncer.log").read_text(errors="replace")
         except OSError:
             return "(no pgbouncer log)"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _config(
@@ -131,7 +123,7 @@ def run_pgbouncer(
     binary = find_pgbouncer()
     directory, owned = _directory()
     try:
-        port = _free_port()
+        port = free_port()
         (directory / "userlist.txt").write_text(f'"{SERVER_USER}" ""\n')
         config = directory / "pgbouncer.ini"
         config.write_text(_config(directory, port, server, pool_size, ignore_startup_parameters))
