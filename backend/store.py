@@ -292,13 +292,12 @@ class TaskStore:
         return rows
 
     async def _few_matches(self, shape: FilterShape, params: dict[str, Any]) -> bool:
-        """SQLite: whether each tag and the words match so few of the owner's tasks that the
-        list should start from them, not from a window (backend/match_probe.py)."""
-        if self._postgres or not (shape.tags or shape.full_text):
+        """SQLite: whether each tag of a list without words matches so few of the owner's tasks
+        that the list should start from them, not from a window (backend/match_probe.py)."""
+        if self._postgres or not shape.tags or shape.words:
             return False
         statement = self._statement(
-            ("match probe", shape.tags, shape.full_text),
-            lambda: probe_statement(shape.tags, shape.full_text),
+            ("match probe", shape.tags), lambda: probe_statement(shape.tags)
         )
         counts = await self.database.fetch(statement, {**params, **probe_params()})
         return few_matches(counts[0])

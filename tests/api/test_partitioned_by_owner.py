@@ -3,8 +3,8 @@
 The data can then be partitioned by `user_id` (PostgreSQL distributed with Citus, or one
 database per group of users): each statement reads or writes one owner's rows only. The
 store and the idempotency keys are driven through every public operation and every shape
-of list, on the PostgreSQL dialect and on SQLite's (whose lists may first count a tag's
-or the words' matches, then read a window or the matches), and each statement they compile
+of list, on the PostgreSQL dialect and on SQLite's (whose lists with tags may first count
+the tags' matches, then read a window or the matches), and each statement they compile
 is walked: every use of `tasks`, `task_tag` or `idempotency_key` must compare that table's
 `user_id` with the request's owner (a read or write) or set it to the owner (an insert).
 """
@@ -43,8 +43,8 @@ class RecordingDatabase(Database):
     """A dialect that records what it compiles and never connects.
 
     Reads answer no rows, except the window's end, so a list with a tag or words goes on
-    to its second plan, and SQLite's count of matches (`matched`: each tag and the words
-    match that many tasks); writes answer no rows (the store then raises TaskNotFound).
+    to its second plan, and SQLite's count of a tag's matches (`matched`: each tag matches
+    that many tasks); writes answer no rows (the store then raises TaskNotFound).
     """
 
     def __init__(self, dialect: Dialect, matched: int = 0) -> None:
@@ -58,7 +58,7 @@ class RecordingDatabase(Database):
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         if "few_matches" in statement.sql:
-            return [{"words": self.matched}]
+            return [{"tag_0": self.matched}]
         if "OFFSET" in statement.sql and "window" in statement.sql:
             return [{"id": 7, "created_at": NOW, "title": "t", "rank": 2}]
         return []

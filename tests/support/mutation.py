@@ -48,6 +48,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/pagination.py": ("tests/api/test_list_parameters.py", "tests/api/test_list.py"),
     "backend/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
     "backend/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
+    "backend/preconditions.py": ("tests/api/test_conditional_requests.py",),
     "backend/idempotency.py": (
         "tests/api/test_idempotency_values.py",
         "tests/api/test_idempotency.py",
