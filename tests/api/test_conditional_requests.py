@@ -277,3 +277,18 @@ async def test_a_replayed_keyed_create_carries_the_tag_of_the_task_it_created(
         headers=with_tag(owner, "If-Match", again.headers["etag"]),
     )
     assert written.status_code == 200
+
+
+async def test_a_tag_past_the_largest_version_is_412_not_an_error(
+    client: httpx.AsyncClient,
+) -> None:
+    """Versions are BIGINT: a tag of 19 digits above 2**63 - 1 names no version (412), and is
+    never sent to the database, where it would not fit."""
+    owner = new_owner()
+    task_id = (await create(client, owner)).json()["id"]
+    for tag in ('"9999999999999999999"', '"99999999999999999999999"', '"1", "9999999999999999999"'):
+        answer = await client.put(
+            task_url(owner, task_id), json={"title": "x"}, headers=with_tag(owner, "If-Match", tag)
+        )
+        expected = 200 if tag.startswith('"1"') else 412
+        assert answer.status_code == expected, (tag, answer.text)
