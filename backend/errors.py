@@ -21,6 +21,7 @@ from backend.db import DatabaseUnavailable
 from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
 from backend.pagination import InvalidCursor
 from backend.preconditions import PreconditionFailed, PreconditionRequired
+from backend.schedule import InvalidSchedule
 from backend.store import TaskNotFound
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,10 @@ async def to_problem(request: Request, error: Exception) -> Response:
             ]
             named = ", ".join(sorted({issue["location"] for issue in issues}))
             return problem(request, 422, f"the request is invalid: {named}", errors=issues)
+        case InvalidSchedule():
+            location = f"body.{error.field}"
+            issue = {"location": location, "message": error.message}
+            return problem(request, 422, f"the request is invalid: {location}", errors=[issue])
         case InvalidRequest():
             issue = {"location": error.location, "message": error.message}
             return problem(
@@ -208,6 +213,7 @@ def _allowed_methods(request: Request) -> list[str]:
 HANDLED = (
     RequestValidationError,
     InvalidRequest,
+    InvalidSchedule,
     InvalidCursor,
     IdempotencyKeyReused,
     IdempotencyKeyInFlight,

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from backend.search import query_words
 from generated.models import TaskPriority, TaskStatusFilter
@@ -22,6 +22,8 @@ class TaskFilters:
     due_from: date | None = None
     due_to: date | None = None
     words: tuple[str, ...] = ()  # folded, sorted, each once: each occurs in title or description
+    remind_from: datetime | None = None  # sort=remind_at only: reminders at or after
+    remind_to: datetime | None = None  # and before
 
     @classmethod
     def of(
@@ -32,6 +34,8 @@ class TaskFilters:
         due_from: date | None,
         due_to: date | None,
         query: str | None,
+        remind_from: datetime | None = None,
+        remind_to: datetime | None = None,
     ) -> TaskFilters:
         return cls(
             status=status,
@@ -40,6 +44,8 @@ class TaskFilters:
             due_from=due_from,
             due_to=due_to,
             words=query_words(query) if query is not None else (),
+            remind_from=remind_from,
+            remind_to=remind_to,
         )
 
     def digest(self) -> str:
@@ -56,5 +62,13 @@ class TaskFilters:
             self.due_to.isoformat() if self.due_to is not None else None,
             list(self.words),
         ]
+        if self.remind_from is not None or self.remind_to is not None:
+            # Only then: the digests of the filters before the reminder window stay as issued.
+            fields += [_instant(self.remind_from), _instant(self.remind_to)]
         hashed = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).digest()
         return base64.urlsafe_b64encode(hashed[:12]).decode()
+
+
+def _instant(moment: datetime | None) -> str | None:
+    """A moment as the same text whatever offset it was given with."""
+    return None if moment is None else moment.astimezone(UTC).isoformat()

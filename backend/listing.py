@@ -50,6 +50,8 @@ class FilterShape:
     due_to: bool
     words: int
     full_text: bool  # SQLite: the words a trigram index can find, as one FTS5 query
+    remind_from: bool = False
+    remind_to: bool = False
 
     @classmethod
     def of(cls, filters: TaskFilters) -> FilterShape:
@@ -61,6 +63,8 @@ class FilterShape:
             filters.due_to is not None,
             len(filters.words),
             fts_query(filters.words) is not None,
+            filters.remind_from is not None,
+            filters.remind_to is not None,
         )
 
 
@@ -80,6 +84,10 @@ def filter_params(filters: TaskFilters, postgres: bool) -> dict[str, Any]:
     full_text = fts_query(filters.words)
     if full_text is not None and not postgres:
         params["full_text"] = full_text
+    if filters.remind_from is not None:
+        params["remind_from"] = filters.remind_from
+    if filters.remind_to is not None:
+        params["remind_to"] = filters.remind_to
     return params
 
 
@@ -252,6 +260,26 @@ def dated_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[A
     if paged:
         statement = statement.where(tuple_(tasks.c.due_date, tasks.c.id) > _after())
     return statement.order_by(tasks.c.due_date, tasks.c.id)
+
+
+def reminder_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[Any]:
+    """sort=remind_at: the tasks still to be reminded, earliest first, from the window's start.
+
+    The conditions repeat ix_tasks_owner_remind_at's own (`remind_at IS NOT NULL AND NOT
+    completed`), so both planners read that partial index: one range per page."""
+    remind_at = tasks.c.remind_at
+    statement = listing(shape, postgres).where(remind_at.is_not(None), not_(tasks.c.completed))
+    if shape.remind_from:
+        statement = statement.where(remind_at >= bindparam("remind_from", type_=remind_at.type))
+    if shape.remind_to:
+        statement = statement.where(remind_at < bindparam("remind_to", type_=remind_at.type))
+    if paged:
+        after = tuple_(
+            bindparam("after_key", type_=remind_at.type),
+            bindparam("after_id", type_=BigInteger),
+        )
+        statement = statement.where(tuple_(remind_at, tasks.c.id) > after)
+    return statement.order_by(remind_at, tasks.c.id)
 
 
 def undated_statement(shape: FilterShape, paged: bool, postgres: bool) -> Select[Any]:

@@ -63,6 +63,8 @@ PRIORITY_RANKS: Final = {"high": 3, "medium": 2, "low": 1}
 # table (and its shadow tables) on SQLite. The migrations create them; they are not tables
 # of the models, so comparisons of the models with a database leave them out.
 SEARCH_INDEX = "ix_tasks_search"
+# The rows of ix_tasks_owner_remind_at: a reminder, and not completed.
+REMINDER_PENDING = text("remind_at IS NOT NULL AND NOT completed")
 SEARCH_TABLE = "task_search"
 
 
@@ -80,6 +82,15 @@ class TaskRecord(SQLModel, table=True):
         Index("ix_tasks_owner_title", "user_id", "title", "id"),
         Index("ix_tasks_owner_due_date", "user_id", "due_date", "id"),
         Index("ix_tasks_owner_priority", "user_id", "priority", "created_at", "id"),
+        # Only the tasks still to be reminded: a notifier's window is one range of it.
+        Index(
+            "ix_tasks_owner_remind_at",
+            "user_id",
+            "remind_at",
+            "id",
+            postgresql_where=REMINDER_PENDING,
+            sqlite_where=REMINDER_PENDING,
+        ),
         CheckConstraint("priority IN (1, 2, 3)", name="ck_tasks_priority"),
         # Never reuse the id of a deleted task (PostgreSQL's identity never does either).
         {"sqlite_autoincrement": True},
@@ -103,6 +114,23 @@ class TaskRecord(SQLModel, table=True):
     version: int = Field(
         default=1, sa_column=Column(BigInteger, nullable=False, server_default=text("1"))
     )
+    # The schedule (contract 1.4.0): local due time and IANA time zone of due_date, the
+    # recurrence rule and the reminder; due_at and remind_at are the moments they give, in UTC.
+    due_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    time_zone: str = Field(
+        default="UTC",
+        sa_column=Column(String(64), nullable=False, server_default=text("'UTC'")),
+    )
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    recurrence: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # The task created when this one was completed: set once, in the completion's transaction.
+    next_occurrence_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    remind_before_minutes: int | None = Field(
+        default=None, sa_column=Column(Integer, nullable=True)
+    )
+    remind_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Title and description after the search's case folding (backend/search.py): searches
     # compare these, so that case is ignored the same way on both databases.
     title_folded: str = Field(

@@ -89,7 +89,7 @@ def _parse_key(sort: TaskSort, key: object) -> SortKey:
                 parsed = datetime.fromisoformat(created)
                 if parsed.tzinfo is not None:
                     return (rank, parsed)
-        elif sort is TaskSort.CREATED and isinstance(key, str):
+        elif sort in (TaskSort.CREATED, TaskSort.REMIND_AT) and isinstance(key, str):
             parsed = datetime.fromisoformat(key)
             if parsed.tzinfo is not None:
                 return parsed

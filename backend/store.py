@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, NewType
+from typing import Any, Literal, NewType, overload
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
@@ -39,6 +39,7 @@ from backend.listing import (
     list_statement,
     planned_per_call,
     plans_for,
+    reminder_statement,
     undated_statement,
     window_end_statement,
 )
@@ -46,6 +47,7 @@ from backend.match_probe import few_matches, probe_params, probe_statement
 from backend.models import PRIORITY_RANKS
 from backend.pagination import Cursor, SortKey
 from backend.preconditions import Expected, PreconditionFailed
+from backend.schedule import SCHEDULE_COLUMNS, SCHEDULE_FIELDS, Schedule
 from backend.search import fold
 from backend.task_table import COLUMNS, tasks
 from generated.models import (
@@ -58,11 +60,13 @@ from generated.models import (
 
 OwnerId = NewType("OwnerId", str)
 
-CREATE_COLUMNS = (
-    *("title", "description", "due_date", "priority", "tags"),
+# The columns a task is created with, beside its owner, completion and times.
+CONTENT_COLUMNS = (
+    *("title", "description", "priority", "tags"),
     *("title_folded", "description_folded"),
 )
-UPDATE_FIELDS = ("title", "description", "due_date", "completed", "priority", "tags")
+CREATE_COLUMNS = (*CONTENT_COLUMNS, *SCHEDULE_COLUMNS)
+UPDATE_FIELDS = ("title", "description", "completed", "priority", "tags")
 MAX_CACHED_STATEMENTS = 1_000
 # The version of a new task (the column's default): its first ETag.
 INITIAL_VERSION = 1
@@ -150,11 +154,13 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
-def _update_statement(columns: tuple[str, ...], expected: Expected | None) -> ClauseElement:
+def _update_statement(
+    columns: tuple[str, ...], expected: Expected | None, *, completes: bool = False
+) -> ClauseElement:
     values: dict[str, Any] = {name: bindparam(name) for name in columns}
     return (
         update(tasks)
-        .where(_written(expected))
+        .where(_completing(expected) if completes else _written(expected))
         .values(**values, updated_at=bindparam("now"), version=tasks.c.version + 1)
         .returning(*COLUMNS, tasks.c.version)
     )
@@ -181,11 +187,44 @@ def insert_task(gate: ColumnElement[bool] | None = None) -> Insert:
 
 
 def new_task_parameters(owner: OwnerId, fields: TaskCreate) -> dict[str, Any]:
-    """The values insert_task stores for a client's fields: not completed, created now."""
+    """The values insert_task stores for a client's fields: not completed, created now.
+    Raises InvalidSchedule for a schedule the contract refuses."""
     values: Mapping[str, Any] = fields.model_dump()
-    client = {"description": None, "due_date": None, "tags": [], **values}
-    stored = _stored(client)
-    return {**{name: stored[name] for name in CREATE_COLUMNS}, "owner": owner, "now": _now()}
+    schedule = Schedule.of(values).checked()
+    stored = _stored({"description": None, "tags": [], **values})
+    return {
+        **{name: stored[name] for name in CONTENT_COLUMNS},
+        **schedule.columns(),
+        "owner": owner,
+        "now": _now(),
+    }
+
+
+def _creates_next_occurrence() -> ColumnElement[bool]:
+    """A task that creates its next occurrence when it becomes completed: it recurs, it has
+    not created one yet, and it is not completed. Writes that complete a task leave such rows
+    to the locked write (TaskStore._write_locked), which creates the occurrence with it."""
+    return and_(
+        tasks.c.recurrence.is_not(None),
+        tasks.c.next_occurrence_id.is_(None),
+        not_(tasks.c.completed),
+    )
+
+
+def _completing(expected: Expected | None) -> ColumnElement[bool]:
+    """_written, for a write that completes the task: never one that must create its next
+    occurrence (then no row is written, and the locked write takes over)."""
+    return and_(_written(expected), not_(_creates_next_occurrence()))
+
+
+# The row a locked write reads: the task, its version, and the stored forms it carries over.
+LOCKED_COLUMNS = (
+    *COLUMNS,
+    tasks.c.version,
+    tasks.c.priority.label("rank"),
+    tasks.c.title_folded,
+    tasks.c.description_folded,
+)
 
 
 class TaskStore:
@@ -234,6 +273,16 @@ class TaskStore:
         base = {"owner": owner, **filter_params(filters, postgres)}
         if sort is TaskSort.DUE_DATE:
             rows = await self._list_by_due_date(shape, base, limit + 1, after)
+        elif sort is TaskSort.REMIND_AT:
+            statement = self._statement(
+                ("reminders", shape, after is not None),
+                lambda: reminder_statement(shape, after is not None, postgres),
+                planned_per_call=planned_per_call(shape, Plan.RANGE),
+            )
+            window = {**base, "limit": limit + 1}
+            if after is not None:
+                window |= cursor_params(after)
+            rows = await self.database.fetch(statement, window)
         else:
             params: dict[str, Any] = {**base, "limit": limit + 1}
             if after is not None:
@@ -251,6 +300,8 @@ class TaskStore:
             key = last.title
         elif sort is TaskSort.PRIORITY:
             key = (PRIORITY_RANKS[last.priority.value], last.created_at)
+        elif sort is TaskSort.REMIND_AT:
+            key = last.remind_at
         else:
             key = last.due_date
         return Page(page, Cursor(sort, filters.status, key, last.id, filters.digest()))
@@ -361,16 +412,27 @@ class TaskStore:
     async def update(
         self, owner: OwnerId, task_id: int, changes: TaskUpdate, expected: Expected | None = None
     ) -> StoredTask:
-        """Set the fields the client sent (absent ones stay) in one UPDATE ... RETURNING."""
+        """Set the fields the client sent (absent ones stay) in one UPDATE ... RETURNING.
+
+        A change of the schedule is computed from the stored one (a locked write); so is a
+        completion that must create the next occurrence."""
         values = changes.model_dump()
         stored = _stored({name: values[name] for name in UPDATE_FIELDS if name in values})
+        if any(name in values for name in SCHEDULE_FIELDS):
+            return await self._write_locked(
+                owner, task_id, expected, partial(_rescheduled, stored, values)
+            )
         columns = tuple(sorted(stored))
+        completes = stored.get("completed") is True
         statement = self._statement(
-            ("update", columns, _expected_key(expected)),
-            lambda: _update_statement(columns, expected),
+            ("update", columns, _expected_key(expected), completes),
+            lambda: _update_statement(columns, expected, completes=completes),
         )
         params = {**stored, "owner": owner, "task_id": task_id, "now": _now()}
-        return await self._write_one(statement, params, task_id, expected)
+        written = await self._write_one(statement, params, task_id, expected, completes)
+        if written is None:
+            return await self._write_locked(owner, task_id, expected, lambda _: stored)
+        return written
 
     async def toggle_completion(
         self, owner: OwnerId, task_id: int, expected: Expected | None = None
@@ -380,7 +442,7 @@ class TaskStore:
             ("toggle", _expected_key(expected)),
             lambda: (
                 update(tasks)
-                .where(_written(expected))
+                .where(_completing(expected))
                 .values(
                     completed=not_(tasks.c.completed),
                     updated_at=bindparam("now"),
@@ -390,7 +452,12 @@ class TaskStore:
             ),
         )
         params = {"owner": owner, "task_id": task_id, "now": _now()}
-        return await self._write_one(statement, params, task_id, expected)
+        written = await self._write_one(statement, params, task_id, expected, True)
+        if written is None:
+            return await self._write_locked(
+                owner, task_id, expected, lambda row: {"completed": not row["completed"]}
+            )
+        return written
 
     async def set_completion(
         self, owner: OwnerId, task_id: int, completed: bool, expected: Expected | None = None
@@ -398,10 +465,10 @@ class TaskStore:
         """Set `completed`; `updated_at` and the version move only when the state changes."""
         unchanged = tasks.c.completed == bindparam("completed")
         statement = self._statement(
-            ("set completion", _expected_key(expected)),
+            ("set completion", _expected_key(expected), completed),
             lambda: (
                 update(tasks)
-                .where(_written(expected))
+                .where(_completing(expected) if completed else _written(expected))
                 .values(
                     completed=bindparam("completed"),
                     updated_at=case((unchanged, tasks.c.updated_at), else_=bindparam("now")),
@@ -411,7 +478,15 @@ class TaskStore:
             ),
         )
         params = {"owner": owner, "task_id": task_id, "completed": completed, "now": _now()}
-        return await self._write_one(statement, params, task_id, expected)
+        written = await self._write_one(statement, params, task_id, expected, completed)
+        if written is None:
+            return await self._write_locked(
+                owner,
+                task_id,
+                expected,
+                lambda row: {} if row["completed"] is completed else {"completed": completed},
+            )
+        return written
 
     async def delete(self, owner: OwnerId, task_id: int, expected: Expected | None = None) -> None:
         statement = self._statement(
@@ -426,17 +501,117 @@ class TaskStore:
         """Raise DatabaseUnavailable unless the database answers."""
         await self.database.ping()
 
+    @overload
     async def _write_one(
         self,
         statement: Statement,
         params: dict[str, Any],
         task_id: int,
         expected: Expected | None,
-    ) -> StoredTask:
+        completes: Literal[False] = False,
+    ) -> StoredTask: ...
+
+    @overload
+    async def _write_one(
+        self,
+        statement: Statement,
+        params: dict[str, Any],
+        task_id: int,
+        expected: Expected | None,
+        completes: bool,
+    ) -> StoredTask | None: ...
+
+    async def _write_one(
+        self,
+        statement: Statement,
+        params: dict[str, Any],
+        task_id: int,
+        expected: Expected | None,
+        completes: bool = False,
+    ) -> StoredTask | None:
+        """The row written; with `completes`, None when no row was (the locked write decides
+        whether the task is missing, changed, or must create its next occurrence)."""
         rows = await self.database.write(statement, {**params, **_expected_params(expected)})
         if not rows:
+            if completes:
+                return None
             raise _not_written(task_id, expected)
         return _stored_task(rows[0])
+
+    async def _write_locked(
+        self,
+        owner: OwnerId,
+        task_id: int,
+        expected: Expected | None,
+        change: Callable[[Row], dict[str, Any]],
+    ) -> StoredTask:
+        """Read the task locked, write what `change` makes of it, and when that completes a
+        task that recurs and has no next occurrence yet, create the next one: one
+        transaction, so a task gets its next occurrence exactly once, with its completion.
+
+        The lock (FOR UPDATE on PostgreSQL; SQLite's transactions take the write lock first)
+        queues concurrent writes of the task: each sees the one before it. `change` returns
+        the stored values to set; none means nothing changes (no new version)."""
+        lock = self._statement(
+            ("locked read",), lambda: select(*LOCKED_COLUMNS).where(_owned()).with_for_update()
+        )
+        async with self.database.transaction() as transaction:
+            rows = await transaction.write(lock, {"owner": owner, "task_id": task_id})
+            if not rows:
+                raise _not_written(task_id, expected)
+            current = rows[0]
+            versions = None if expected is None else expected.versions
+            if versions is not None and current["version"] not in versions:
+                raise PreconditionFailed(task_id)
+            values = change(current)
+            if not values:
+                return _stored_task(_task_row(current))
+            if values.get("completed") is True and not current["completed"]:
+                following = _next_occurrence(current, values)
+                if following is not None:
+                    created = await transaction.write(
+                        self._statement(("create",), insert_task),
+                        {**following, "owner": owner, "now": _now()},
+                    )
+                    values = {**values, "next_occurrence_id": created[0]["id"]}
+            columns = tuple(sorted(values))
+            statement = self._statement(
+                ("locked update", columns), lambda: _update_statement(columns, None)
+            )
+            params = {**values, "owner": owner, "task_id": task_id, "now": _now()}
+            return _stored_task((await transaction.write(statement, params))[0])
+
+
+def _task_row(locked: Row) -> Row:
+    """A locked read's row as the task's own columns and version."""
+    return {name: value for name, value in locked.items() if name not in LOCKED_ONLY}
+
+
+LOCKED_ONLY = frozenset({"rank", "title_folded", "description_folded"})
+
+
+def _rescheduled(stored: dict[str, Any], changes: dict[str, Any], current: Row) -> dict[str, Any]:
+    """An update's values, with the schedule the changes make of the stored one."""
+    schedule = Schedule.of(current).changed(changes)
+    return {**stored, **schedule.columns()}
+
+
+def _next_occurrence(current: Row, values: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored values of the task that follows `current` once `values` are written; None
+    when it does not recur or its rule is exhausted."""
+    after = {**current, **values}
+    schedule = Schedule.of(after).next_occurrence()
+    if schedule is None:
+        return None
+    carried = {
+        "title": after["title"],
+        "description": after["description"],
+        "priority": values.get("priority", current["rank"]),
+        "tags": after["tags"],
+        "title_folded": after["title_folded"],
+        "description_folded": after["description_folded"],
+    }
+    return {**carried, **schedule.columns()}
 
 
 def _not_written(task_id: int, expected: Expected | None) -> Exception:

@@ -23,4 +23,11 @@ COLUMNS = (
     tasks.c.tags,
     tasks.c.created_at,
     tasks.c.updated_at,
+    tasks.c.due_time,
+    tasks.c.time_zone,
+    tasks.c.due_at,
+    tasks.c.recurrence,
+    tasks.c.next_occurrence_id,
+    tasks.c.remind_before_minutes,
+    tasks.c.remind_at,
 )

@@ -68,12 +68,14 @@ class TaskSort(StrEnum):
     - `title`: `title` ascending by Unicode code point, then `id` ascending.
     - `due_date`: `due_date` ascending with tasks without a due day last, then `id` ascending.
     - `priority`: `high` first, then `medium`, then `low`; within a priority newest first (`created_at` descending, then `id` descending).
+    - `remind_at`: The tasks still to be reminded (not completed, with a reminder), earliest `remind_at` first, then `id` ascending; other tasks are not listed.
     """
 
     CREATED = "created"
     TITLE = "title"
     DUE_DATE = "due_date"
     PRIORITY = "priority"
+    REMIND_AT = "remind_at"
 
 
 class ValidationIssue(BaseModel):
@@ -97,6 +99,18 @@ class ValidationIssue(BaseModel):
 class Task(BaseModel):
     """
     A task as stored, owned by one user. Clients must ignore fields they do not know: later minor versions of this contract add fields to tasks.
+
+    **Day, time and time zone.** `due_date` is the day the task is due, in the task's `time_zone`; `due_time` is the local time on that day, or `null` when the task is due some time that day. Together they give `due_at`, the due moment in UTC, so "09:00 every Monday in Europe/Berlin" stays 09:00 in Berlin across daylight-saving changes. A local time that does not exist on that day (skipped by a change to summer time) is read as the same time before the change, which is one hour later on the clock (02:30 becomes 03:30); a time that occurs twice (the change back) is the first of the two. A task without a due time has no `due_at`. Changing `due_date` keeps `due_time`; clearing `due_date` (`null`) also clears `due_time`, `recurrence` and `remind_before_minutes`, which need a day, and clearing `due_time` also clears `remind_before_minutes`. A body that sets a field and, in the same request, clears the one it needs is answered 422 naming the field.
+
+    **Recurrence.** `recurrence` is a rule in the syntax of an RFC 5545 `RRULE` value, without the `RRULE:` prefix: `;`-separated `NAME=VALUE` parts, each name once, in upper case. This subset is accepted; anything else is answered 422 naming `recurrence` and the part at fault:
+
+    `FREQ` (required) is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`. `INTERVAL` is every how many periods, 1 to 999 (1 when absent). `BYDAY` lists days of the week, `MO,TU,WE,TH,FR,SA,SU`; with `MONTHLY` or `YEARLY` a day may carry its place in the month, `1MO` (the first Monday) to `5MO`, `-1FR` (the last Friday) to `-5FR`. `BYMONTHDAY` lists days of the month, 1 to 31 or -31 to -1 (`-1` is the last day), with `MONTHLY` or `YEARLY`. `COUNT` is how many occurrences are left, this task included, 1 to 1000; `UNTIL` is the last day (`20271231`, in the task's time zone) or moment (`20271231T170000Z`, UTC) an occurrence may fall on; a rule has at most one of the two.
+
+    A rule needs a due day (`due_date`). The rule is read from the task's due moment (its day at its time, or at midnight without a time, in its time zone), as RFC 5545's `DTSTART`: without `BYDAY`/`BYMONTHDAY`, a weekly rule repeats the due day's weekday, a monthly rule its day of the month and a yearly rule its date. So a monthly task due on the 31st recurs only in months that have a 31st (`BYMONTHDAY=-1` recurs on the last day of every month), and a yearly task due on 29 February recurs only in leap years.
+
+    When a task with a rule becomes completed, the server creates its next occurrence in the same atomic step: a new task, not completed, due at the rule's first moment after this task's due moment (whenever it is completed), with this task's title, description, priority, tags, due time, time zone, rule and reminder. `COUNT` is one less in the next occurrence's rule; a rule with `COUNT=1`, or whose next moment is after `UNTIL`, is exhausted and creates none. `next_occurrence_id` names the new task. A task creates at most one next occurrence, however often or concurrently it is completed: completing it again, or after un-completing it, creates none; un-completing it does not delete the next occurrence.
+
+    **Reminders.** `remind_before_minutes` asks to be reminded that many minutes before the due moment (0: at the due moment); it needs a due time. `remind_at` is that moment in UTC. Each occurrence carries the reminder. A completed task is not reminded: `sort=remind_at` lists the tasks still to be reminded.
     """
 
     model_config = ConfigDict(
@@ -142,6 +156,34 @@ class Task(BaseModel):
     """
     When the task last changed (UTC, RFC 3339); equals `created_at` until the first change.
     """
+    due_time: Annotated[str | None, Field(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    """
+    Local time on `due_date` the task is due (`HH:MM`, 24-hour, in `time_zone`); `null` when it is due some time that day, or has no due day.
+    """
+    time_zone: Annotated[str, Field(max_length=64, min_length=1)]
+    """
+    The IANA time zone of `due_date` and `due_time` (`Europe/Berlin`); `UTC` unless set.
+    """
+    due_at: AwareDatetime | None
+    """
+    The due moment in UTC (`due_date` at `due_time` in `time_zone`); `null` without a due time. Read-only.
+    """
+    recurrence: Annotated[str | None, Field(max_length=200)]
+    """
+    The recurrence rule (a subset of RFC 5545 `RRULE`, see above), e.g. `FREQ=WEEKLY;BYDAY=MO`; `null` when the task does not recur.
+    """
+    next_occurrence_id: Annotated[int | None, Field(ge=1)]
+    """
+    The task created when this one was completed; `null` until then, and for a task without a rule or whose rule was exhausted. Read-only.
+    """
+    remind_before_minutes: Annotated[int | None, Field(ge=0, le=40320)]
+    """
+    Remind this many minutes before the due moment (at most 4 weeks); `null`: no reminder.
+    """
+    remind_at: AwareDatetime | None
+    """
+    When to remind, in UTC: `due_at` minus `remind_before_minutes`; `null` without a reminder. Read-only.
+    """
 
 
 class TaskCreate(BaseModel):
@@ -175,6 +217,24 @@ class TaskCreate(BaseModel):
     tags: Annotated[list[Tag] | MISSING, Field(max_length=10)] = MISSING
     """
     The task's tags; none when absent.
+    """
+    due_time: Annotated[str | MISSING | None, Field(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")] = (
+        MISSING
+    )
+    """
+    Local time on `due_date` the task is due (`HH:MM`); needs `due_date`.
+    """
+    time_zone: Annotated[str, Field(max_length=64, min_length=1)] = "UTC"
+    """
+    The IANA time zone of the due day and time (`Europe/Berlin`); an unknown name is 422.
+    """
+    recurrence: Annotated[str | MISSING | None, Field(max_length=200)] = MISSING
+    """
+    A recurrence rule (see Task); needs `due_date`.
+    """
+    remind_before_minutes: Annotated[int | MISSING | None, Field(ge=0, le=40320)] = MISSING
+    """
+    Remind this many minutes before the due moment; needs `due_time`.
     """
 
 
@@ -213,6 +273,24 @@ class TaskUpdate(BaseModel):
     tags: Annotated[list[Tag] | MISSING, Field(max_length=10)] = MISSING
     """
     The new set of tags, replacing the old one; `[]` removes them all.
+    """
+    due_time: Annotated[str | MISSING | None, Field(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")] = (
+        MISSING
+    )
+    """
+    New due time (`HH:MM`), or `null` to clear it (and the reminder).
+    """
+    time_zone: Annotated[str | MISSING, Field(max_length=64, min_length=1)] = MISSING
+    """
+    New time zone of the due day and time (never `null`).
+    """
+    recurrence: Annotated[str | MISSING | None, Field(max_length=200)] = MISSING
+    """
+    New recurrence rule, or `null`: the task no longer recurs.
+    """
+    remind_before_minutes: Annotated[int | MISSING | None, Field(ge=0, le=40320)] = MISSING
+    """
+    New reminder, or `null` to remove it.
     """
 
 

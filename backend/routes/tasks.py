@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from backend import contract
 from backend.dependencies import (
@@ -68,6 +68,8 @@ class ListQuery(BaseModel):
     due_from: Annotated[date | None, BeforeValidator(calendar_day), _listed("due_from")] = None
     due_to: Annotated[date | None, BeforeValidator(calendar_day), _listed("due_to")] = None
     q: Annotated[str | None, _listed("q")] = None
+    remind_from: Annotated[AwareDatetime | None, _listed("remind_from")] = None
+    remind_to: Annotated[AwareDatetime | None, _listed("remind_to")] = None
 
 
 ListParameters = Annotated[ListQuery, query_of(ListQuery)]
@@ -108,7 +110,20 @@ async def list_tasks(
     due_from, due_to = query.due_from, query.due_to
     if due_from is not None and due_to is not None and due_from > due_to:
         raise InvalidRequest("query.due_to", f"due_to ({due_to}) is before due_from ({due_from})")
-    filters = TaskFilters.of(query.status, query.priority, query.tag, due_from, due_to, query.q)
+    remind_from, remind_to = query.remind_from, query.remind_to
+    if query.sort is not TaskSort.REMIND_AT:
+        for name, value in (("remind_from", remind_from), ("remind_to", remind_to)):
+            if value is not None:
+                raise InvalidRequest(
+                    f"query.{name}", f"{name} selects reminders: list them with sort=remind_at"
+                )
+    if remind_from is not None and remind_to is not None and remind_to < remind_from:
+        raise InvalidRequest(
+            "query.remind_to", f"remind_to ({remind_to}) is before remind_from ({remind_from})"
+        )
+    filters = TaskFilters.of(
+        query.status, query.priority, query.tag, due_from, due_to, query.q, remind_from, remind_to
+    )
     after = None
     if query.cursor is not None:
         after = decode_cursor(query.cursor, query.sort, query.status, filters.digest())

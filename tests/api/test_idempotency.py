@@ -373,6 +373,13 @@ async def test_an_earlier_servers_lease_ends_at_its_end_and_its_answer_stays(
         tags=[],
         created_at=until,
         updated_at=until,
+        due_time=None,
+        time_zone="UTC",
+        due_at=None,
+        recurrence=None,
+        next_occurrence_id=None,
+        remind_before_minutes=None,
+        remind_at=None,
     )
     answer = Remembered(201, task.model_dump_json().encode(), f"/api/{owner}/tasks/1")
     await claim_as_an_earlier_server(app, owner, answered := new_key(), until, answer)

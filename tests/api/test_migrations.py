@@ -50,6 +50,18 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield server.create_database(f"migrated_{uuid.uuid4().hex[:12]}")
 
 
+# The columns revision 0005 adds, and what every task written before it holds in them.
+SCHEDULE_DEFAULTS: dict[str, object] = {
+    "due_time": None,
+    "time_zone": "UTC",
+    "due_at": None,
+    "recurrence": None,
+    "next_occurrence_id": None,
+    "remind_before_minutes": None,
+    "remind_at": None,
+}
+
+
 def migrate(url: str, revision: str, *, down: bool = False) -> None:
     config = alembic_config(url)
     (command.downgrade if down else command.upgrade)(config, revision)
@@ -269,9 +281,12 @@ async def test_priorities_tags_and_search_text_of_revision_2_survive_head_and_ba
     assert len(before["task_tag"]) == sum(len(tags_of(row)) for row in before["tasks"]) > 0
     migrate(empty_url, "head")
     after = seeded_rows(empty_url)
-    # Later revisions add columns with defaults (0004: every task at version 1); the
-    # columns of 0002 keep every value.
+    # Later revisions add columns with defaults (0004: every task at version 1; 0005: due
+    # on its day in UTC, no time, rule or reminder); the columns of 0002 keep every value.
     assert {row.pop("version") for row in after["tasks"]} == {1}
+    assert {tuple(row.pop(name) for name in SCHEDULE_DEFAULTS) for row in after["tasks"]} == {
+        tuple(SCHEDULE_DEFAULTS.values())
+    }
     assert after == before
 
     client = await client_of(empty_url)
