@@ -128,7 +128,7 @@ class TaskRecord(SQLModel, table=True):
         default=None, sa_column=Column(BigInteger, nullable=True)
     )
     remind_before_minutes: int | None = Field(
-        default=None, sa_column=Column(Integer, nullable=True)
+        default=None, sa_column=Column(BigInteger, nullable=True)
     )
     remind_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Title and description after the search's case folding (backend/search.py): searches

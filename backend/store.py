@@ -566,7 +566,8 @@ class TaskStore:
             values = change(current)
             if not values:
                 return _stored_task(_task_row(current))
-            if values.get("completed") is True and not current["completed"]:
+            completes = values.get("completed") is True and not current["completed"]
+            if completes and current["next_occurrence_id"] is None:
                 following = _next_occurrence(current, values)
                 if following is not None:
                     created = await transaction.write(

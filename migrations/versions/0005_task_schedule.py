@@ -30,7 +30,7 @@ COLUMNS = (
     ("due_at", "timestamptz", sa.DateTime(timezone=True), None),
     ("recurrence", "varchar(200)", sa.String(200), None),
     ("next_occurrence_id", "bigint", sa.BigInteger(), None),
-    ("remind_before_minutes", "integer", sa.Integer(), None),
+    ("remind_before_minutes", "bigint", sa.BigInteger(), None),
     ("remind_at", "timestamptz", sa.DateTime(timezone=True), None),
 )
 

@@ -545,11 +545,15 @@ def test_drift_different_response_model(contract: dict[str, Any]) -> None:
         "getTask: response body: additionalProperties is false, contract says true",
         *(
             f"getTask: response body: property '{name}' is missing (the contract declares it)"
-            for name in ("completed", "created_at", "id", "updated_at", "user_id")
+            for name in (
+                *("completed", "created_at", "due_at", "id", "next_occurrence_id"),
+                *("remind_at", "updated_at", "user_id"),
+            )
         ),
         'getTask: response body: required is ["title"], contract says ["completed", '
-        '"created_at", "description", "due_date", "id", "priority", "tags", "title", '
-        '"updated_at", "user_id"]',
+        '"created_at", "description", "due_at", "due_date", "due_time", "id", '
+        '"next_occurrence_id", "priority", "recurrence", "remind_at", '
+        '"remind_before_minutes", "tags", "time_zone", "title", "updated_at", "user_id"]',
     ]
 
 

@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import available_timezones
 
 import pytest
 import schemathesis
@@ -95,7 +96,11 @@ def is_documented_rejection(case: OpenApiCase, response: Any) -> bool:
     filters) is 422 on `query.cursor`, and a `due_from` after `due_to` is 422 on
     `query.due_to`. An `Idempotency-Key` already used with another body is 422 on
     `header.Idempotency-Key`. A well-formed If-Match naming another state of the task is
-    412. Every other check still runs on such a case.
+    412. The schedule (1.4.0): a `time_zone` that is no IANA name, a `recurrence` outside
+    the rule grammar, or a field lacking the one it needs (a rule or due time without a due
+    day, a reminder without a due time; on an update, the stored task decides) is 422 on
+    that field; `remind_from`/`remind_to` need `sort=remind_at`, and `remind_to` is not
+    before `remind_from`. Every other check still runs on such a case.
     """
     headers: dict[str, Any] = dict(case.headers or {})
     if response.status_code == 412:
@@ -118,9 +123,28 @@ def is_documented_rejection(case: OpenApiCase, response: Any) -> bool:
     due_from, due_to = query.get("due_from"), query.get("due_to")
     if isinstance(due_from, str) and isinstance(due_to, str) and due_from > due_to:
         refusable.add("query.due_to")
+    refusable |= schedule_rejections(case.body, query)
     issues = response.json().get("errors", [])
     locations = {issue["location"] for issue in issues}
     return bool(locations) and locations <= refusable
+
+
+def schedule_rejections(body: object, query: dict[str, Any]) -> set[str]:
+    """The locations a 422 may name for the schedule's rules between values (1.4.0)."""
+    refusable = set()
+    if isinstance(body, dict):
+        zone = body.get("time_zone")
+        if isinstance(zone, str) and zone != "UTC" and zone not in available_timezones():
+            refusable.add("body.time_zone")
+        for name in ("due_time", "recurrence", "remind_before_minutes"):
+            if body.get(name) is not None:
+                refusable.add(f"body.{name}")
+    if query.get("sort") != "remind_at":
+        refusable |= {f"query.{name}" for name in ("remind_from", "remind_to") if name in query}
+    remind_from, remind_to = query.get("remind_from"), query.get("remind_to")
+    if isinstance(remind_from, str) and isinstance(remind_to, str):
+        refusable.add("query.remind_to")
+    return refusable
 
 
 def send_and_validate(
