@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -39,6 +39,8 @@ COMPLETED_DEADLINE_SECONDS = 30.0
 KEEPALIVE_EXPIRY_SECONDS = 1.0  # below uvicorn's keep-alive timeout (see tests/support/load.py)
 RECURRING = {"title": "water the plants", "due_date": "2027-01-04", "recurrence": "FREQ=DAILY"}
 NEXT_DUE_DATE = "2027-01-05"
+COMPLETED = {"completed": True}
+ANSWER_TIMEOUT = 60.0
 
 T = TypeVar("T")
 
@@ -86,6 +88,64 @@ async def recurring_task(client: httpx.AsyncClient, owner: str) -> str:
     return f"/api/{owner}/tasks/{created.json()['id']}"
 
 
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+
+def raw_request(
+    server: LiveServer, method: str, path: str, owner: str, body: Any = None, *, close: bool
+) -> bytes:
+    """The bytes of one HTTP/1.1 request, built once: a burst only writes them."""
+    content = b"" if body is None else json.dumps(body).encode()
+    base = httpx.URL(server.base_url)
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: {base.host}:{base.port}",
+        f"Authorization: {token_for(owner)['Authorization']}",
+        f"Content-Length: {len(content)}",
+        *(["Content-Type: application/json"] if body is not None else []),
+        *(["Connection: close"] if close else []),
+    ]
+    return "\r\n".join(lines).encode() + b"\r\n\r\n" + content
+
+
+async def connect(server: LiveServer) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    base = httpx.URL(server.base_url)
+    assert base.port is not None
+    return await asyncio.open_connection(base.host, base.port)
+
+
+async def read_answer(reader: asyncio.StreamReader) -> Answer:
+    """One response of a kept-alive connection (the API's answers carry Content-Length)."""
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), ANSWER_TIMEOUT)).decode()
+    status_line, *header_lines = head.split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines if line)
+    assert "content-length" in headers, head
+    content = await reader.readexactly(int(headers["content-length"]))
+    return Answer(int(status_line.split()[1]), json.loads(content))
+
+
+async def burst(server: LiveServer, requests: list[bytes]) -> list[Answer]:
+    """Send `requests` over CONNECTIONS kept-alive connections, one request in flight on
+    each. The connections are all open first and the requests prebuilt, so the first
+    CONNECTIONS of them leave together: the race is in those (a client building each
+    request as it goes spreads them over longer than a completion takes)."""
+    connections = await asyncio.gather(*(connect(server) for _ in range(CONNECTIONS)))
+    answers: list[Answer | None] = [None] * len(requests)
+
+    async def one_connection(first: int, reader: asyncio.StreamReader, writer: Any) -> None:
+        for number in range(first, len(requests), CONNECTIONS):
+            writer.write(requests[number])
+            answers[number] = await read_answer(reader)
+        writer.close()
+        await writer.wait_closed()
+
+    await asyncio.gather(*(one_connection(first, *pair) for first, pair in enumerate(connections)))
+    return [answer for answer in answers if answer is not None]
+
+
 async def at_once(count: int, send: Callable[[int], Awaitable[T]]) -> list[T]:
     """`send(0)` to `send(count - 1)` side by side, at most CONNECTIONS of them at a time."""
     gate = asyncio.Semaphore(CONNECTIONS)
@@ -115,11 +175,11 @@ async def the_one_next_occurrence(
     return int(created["id"])
 
 
-def assert_all_name(answers: list[httpx.Response], following: int) -> None:
-    """Every answer is 200 with the task, naming the one next occurrence."""
-    statuses = Counter(answer.status_code for answer in answers)
-    assert statuses == {200: len(answers)}, statuses
-    named = Counter(answer.json()["next_occurrence_id"] for answer in answers)
+def assert_all_name(answers: list[Answer], sent: int, following: int) -> None:
+    """Every request was answered 200 with the task, naming the one next occurrence."""
+    statuses = Counter(answer.status for answer in answers)
+    assert statuses == {200: sent}, statuses
+    named = Counter(answer.body["next_occurrence_id"] for answer in answers)
     assert named == {following: len(answers)}, named
 
 
@@ -128,15 +188,11 @@ async def test_a_thousand_completions_create_one_next_occurrence(
 ) -> None:
     owner = new_owner()
     url = await recurring_task(client, owner)
-    headers = token_for(owner)
-
-    async def send(_: int) -> httpx.Response:
-        return await client.patch(f"{url}/complete", json={"completed": True}, headers=headers)
-
-    answers = await at_once(served.requests, send)
+    complete = raw_request(served.server, "PATCH", f"{url}/complete", owner, COMPLETED, close=False)
+    answers = await burst(served.server, [complete] * served.requests)
     following = await the_one_next_occurrence(client, owner, url, completed=True)
-    assert_all_name(answers, following)
-    assert all(answer.json()["completed"] is True for answer in answers)
+    assert_all_name(answers, served.requests, following)
+    assert all(answer.body["completed"] is True for answer in answers)
 
 
 async def test_updates_that_complete_among_completions_create_one_next_occurrence(
@@ -145,17 +201,13 @@ async def test_updates_that_complete_among_completions_create_one_next_occurrenc
     """Half the writes are PUT {"completed": true}: an update that completes the task."""
     owner = new_owner()
     url = await recurring_task(client, owner)
-    headers = token_for(owner)
-
-    async def send(number: int) -> httpx.Response:
-        if number % 2:
-            return await client.put(url, json={"completed": True}, headers=headers)
-        return await client.patch(f"{url}/complete", json={"completed": True}, headers=headers)
-
-    answers = await at_once(served.requests // 2, send)
+    server, sent = served.server, served.requests // 4 * 2  # pairs
+    complete = raw_request(server, "PATCH", f"{url}/complete", owner, COMPLETED, close=False)
+    update = raw_request(server, "PUT", url, owner, COMPLETED, close=False)
+    answers = await burst(server, [complete, update] * (sent // 2))
     following = await the_one_next_occurrence(client, owner, url, completed=True)
-    assert_all_name(answers, following)
-    assert all(answer.json()["completed"] is True for answer in answers)
+    assert_all_name(answers, sent, following)
+    assert all(answer.body["completed"] is True for answer in answers)
 
 
 async def test_a_thousand_toggles_create_one_next_occurrence(
@@ -164,38 +216,17 @@ async def test_a_thousand_toggles_create_one_next_occurrence(
     """Toggled 1,000 times the task is completed 500 times; only the first creates."""
     owner = new_owner()
     url = await recurring_task(client, owner)
-    headers = token_for(owner)
-
-    async def send(_: int) -> httpx.Response:
-        return await client.patch(f"{url}/complete", headers=headers)
-
-    answers = await at_once(served.requests, send)
+    toggle = raw_request(served.server, "PATCH", f"{url}/complete", owner, close=False)
+    answers = await burst(served.server, [toggle] * served.requests)
     following = await the_one_next_occurrence(client, owner, url, completed=False)
-    assert_all_name(answers, following)
-    states = Counter(answer.json()["completed"] for answer in answers)
+    assert_all_name(answers, served.requests, following)
+    states = Counter(answer.body["completed"] for answer in answers)
     assert states == {True: served.requests // 2, False: served.requests // 2}, states
-
-
-def raw_completion(server: LiveServer, url: str, owner: str) -> bytes:
-    """The bytes of `PATCH {url}/complete` with `{"completed": true}`, closing after it."""
-    body = json.dumps({"completed": True}).encode()
-    base = httpx.URL(server.base_url)
-    lines = [
-        f"PATCH {url}/complete HTTP/1.1",
-        f"Host: {base.host}:{base.port}",
-        f"Authorization: {token_for(owner)['Authorization']}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-    ]
-    return "\r\n".join(lines).encode() + b"\r\n\r\n" + body
 
 
 async def send_and_drop(server: LiveServer, request: bytes) -> None:
     """Send the request and close the connection without reading a byte of the answer."""
-    base = httpx.URL(server.base_url)
-    assert base.port is not None
-    _, writer = await asyncio.open_connection(base.host, base.port)
+    _, writer = await connect(server)
     writer.write(request)
     await writer.drain()
     writer.close()
@@ -225,7 +256,7 @@ async def test_completions_whose_answers_were_dropped_then_retried_create_one(
     server, dropped = served.server, served.requests // 4
     owner = new_owner()
     url = await recurring_task(client, owner)
-    request = raw_completion(server, url, owner)
+    request = raw_request(server, "PATCH", f"{url}/complete", owner, COMPLETED, close=True)
     await at_once(dropped, lambda _: send_and_drop(server, request))
     # Only dropped requests were sent so far: the server handled them without a reader.
     await completed_within_deadline(client, owner, url)
@@ -240,6 +271,7 @@ async def test_completions_whose_answers_were_dropped_then_retried_create_one(
                 continue
         raise AssertionError(f"no answer in {MAX_ATTEMPTS} attempts")
 
-    answers = await at_once(dropped, retry)
+    retried = await at_once(dropped, retry)
     following = await the_one_next_occurrence(client, owner, url, completed=True)
-    assert_all_name(answers, following)
+    answers = [Answer(answer.status_code, answer.json()) for answer in retried]
+    assert_all_name(answers, dropped, following)
