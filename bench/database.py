@@ -299,14 +299,16 @@ def count_tasks(database: Database, user_id: str) -> int:
 
 # Reminders (contract 1.4.0): one task in REMINDER_EVERY has one, at an hour from 07:00 to
 # 20:00 of a day of 2026, 0, 10, 30 or 60 minutes before it is due; the tasks keep their
-# seeded `completed` (a quarter done), so three quarters of them are still to be reminded
-# (the rows of the partial index ix_tasks_owner_remind_at). About 5 reminders share each
-# minute that has any: a one-minute window holds a notifier's few, a week a full page.
+# seeded `completed` (half of the ids ending in 3 are done), so half are still to be
+# reminded (the rows of the partial index ix_tasks_owner_remind_at). About 5 reminders share
+# each minute that has any: a one-minute window holds a notifier's few, a week a full page.
 REMINDER_EVERY = 10
 REMINDER_FIRST_DAY = date(2026, 1, 1)
 REMINDER_OFFSETS = (0, 10, 30, 60)
-# A busy minute of the seeded year (09:00 due, 10 minutes before), and windows from it.
-REMINDER_WINDOW_START = datetime(2026, 7, 1, 8, 50, tzinfo=UTC)
+# A minute of the seeded year with 5 reminders still to send (08:00 due, 10 minutes before;
+# at 08:50 on that day, the 5 are of completed tasks: the window would be empty), and
+# windows from it.
+REMINDER_WINDOW_START = datetime(2026, 7, 1, 7, 50, tzinfo=UTC)
 REMINDER_WINDOWS = {"1 minute": timedelta(minutes=1), "1 week": timedelta(days=7)}
 
 
