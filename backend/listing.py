@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     tuple_,
 )
 
@@ -266,9 +267,15 @@ def reminder_statement(shape: FilterShape, paged: bool, postgres: bool) -> Selec
     """sort=remind_at: the tasks still to be reminded, earliest first, from the window's start.
 
     The conditions repeat ix_tasks_owner_remind_at's own (`remind_at IS NOT NULL AND NOT
-    completed`), so both planners read that partial index: one range per page."""
+    completed`), so both planners read that partial index: one range per page. SQLite uses a
+    partial index only when the query's WHERE holds each term of the index's WHERE as written,
+    and SQLAlchemy spells `not_(completed)` `completed = 0` there (no native boolean), which
+    SQLite does not match to `NOT completed`: it read the owner's whole range of another index
+    and sorted it. So the term is written as the index writes it, on both databases."""
     remind_at = tasks.c.remind_at
-    statement = listing(shape, postgres).where(remind_at.is_not(None), not_(tasks.c.completed))
+    # Text, not a typed column: a Boolean expression gets `= 1` appended on SQLite.
+    pending = text(f"NOT {tasks.name}.{tasks.c.completed.name}")
+    statement = listing(shape, postgres).where(remind_at.is_not(None), pending)
     if shape.remind_from:
         statement = statement.where(remind_at >= bindparam("remind_from", type_=remind_at.type))
     if shape.remind_to:

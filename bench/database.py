@@ -295,3 +295,97 @@ def count_tasks(database: Database, user_id: str) -> int:
                 "SELECT count(*) FROM tasks WHERE user_id = %s", (user_id,)
             ).fetchone()
     return int(row[0]) if row else 0
+
+
+# Reminders (contract 1.4.0): one task in REMINDER_EVERY has one, at an hour from 07:00 to
+# 20:00 of a day of 2026, 0, 10, 30 or 60 minutes before it is due; the tasks keep their
+# seeded `completed` (half of the ids ending in 3 are done), so half are still to be
+# reminded (the rows of the partial index ix_tasks_owner_remind_at). About 5 reminders share
+# each minute that has any: a one-minute window holds a notifier's few, a week a full page.
+REMINDER_EVERY = 10
+REMINDER_FIRST_DAY = date(2026, 1, 1)
+REMINDER_OFFSETS = (0, 10, 30, 60)
+# A minute of the seeded year with 5 reminders still to send (08:00 due, 10 minutes before;
+# at 08:50 on that day, the 5 are of completed tasks: the window would be empty), and
+# windows from it.
+REMINDER_WINDOW_START = datetime(2026, 7, 1, 7, 50, tzinfo=UTC)
+REMINDER_WINDOWS = {"1 minute": timedelta(minutes=1), "1 week": timedelta(days=7)}
+
+
+def reminder_of(task_id: int) -> tuple[date, str, datetime, int, datetime]:
+    """The schedule of a task with a reminder: due_date, due_time, due_at, minutes, remind_at."""
+    number = task_id // REMINDER_EVERY
+    day = REMINDER_FIRST_DAY + timedelta(days=number % 365)
+    hour = 7 + number // 365 % 14
+    minutes = REMINDER_OFFSETS[number // (365 * 14) % len(REMINDER_OFFSETS)]
+    due_at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return day, f"{hour:02d}:00", due_at, minutes, due_at - timedelta(minutes=minutes)
+
+
+def seed_reminders(database: Database, user_id: str) -> int:
+    """Give one of `user_id`'s tasks in REMINDER_EVERY a reminder (ids ending in 3); the
+    number of tasks given one, or 0 when the table has no `remind_at` (a release before
+    1.4.0: nothing to measure)."""
+    kind = "sqlite" if database.kind == "sqlite" else "postgres"
+    form = TIMESTAMP_FORMATS[kind]
+    if database.kind == "sqlite":
+        with _sqlite(database) as connection:
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(tasks)")}
+            if "remind_at" not in columns:
+                return 0
+            ids = connection.execute(
+                "SELECT id FROM tasks WHERE user_id = ? AND id % ? = 3",
+                (user_id, REMINDER_EVERY),
+            ).fetchall()
+            rows = []
+            for (task_id,) in ids:
+                day, due_time, due_at, minutes, remind_at = reminder_of(task_id)
+                rows.append(
+                    (
+                        day.isoformat(),
+                        due_time,
+                        due_at.strftime(form),
+                        minutes,
+                        remind_at.strftime(form),
+                        task_id,
+                    )
+                )
+            connection.executemany(
+                "UPDATE tasks SET due_date = ?, due_time = ?, due_at = ?,"
+                " remind_before_minutes = ?, remind_at = ? WHERE id = ?",
+                rows,
+            )
+            connection.execute("ANALYZE")
+        connection.close()
+        return len(rows)
+    with psycopg.connect(_conninfo(database)) as pg_connection:
+        has_column = pg_connection.execute(
+            "SELECT 1 FROM information_schema.columns"
+            " WHERE table_name = 'tasks' AND column_name = 'remind_at'"
+        ).fetchone()
+        if has_column is None:
+            return 0
+        with pg_connection.cursor() as cursor:
+            ids = cursor.execute(
+                "SELECT id FROM tasks WHERE user_id = %s AND id %% %s = 3",
+                (user_id, REMINDER_EVERY),
+            ).fetchall()
+            cursor.execute(
+                "CREATE TEMP TABLE reminders (id bigint, due_date date, due_time varchar(5),"
+                " due_at timestamptz, remind_before_minutes integer, remind_at timestamptz)"
+                " ON COMMIT DROP"
+            )
+            with cursor.copy("COPY reminders FROM STDIN") as copy:
+                for (task_id,) in ids:
+                    day, due_time, due_at, minutes, remind_at = reminder_of(task_id)
+                    copy.write_row((task_id, day, due_time, due_at, minutes, remind_at))
+            cursor.execute(
+                "UPDATE tasks SET due_date = r.due_date, due_time = r.due_time,"
+                " due_at = r.due_at, remind_before_minutes = r.remind_before_minutes,"
+                " remind_at = r.remind_at FROM reminders r WHERE tasks.id = r.id"
+            )
+        pg_connection.commit()
+        # The updates leave dead rows behind: clean them, as autovacuum would.
+        pg_connection.autocommit = True
+        pg_connection.execute("VACUUM ANALYZE tasks")
+    return len(ids)

@@ -8,6 +8,12 @@ page) and in the whole `list_tasks` call (with the rows made into models), besid
 first page of a user with 1,000 tasks in the same file. Each `--tree` (a `git worktree` of
 another revision, say) is measured in its own process, the trees interleaved round by
 round; the medians of the rounds are printed with their ratio to the plain page.
+
+`--reminders` measures instead the reminder lists of contract 1.4.0 on both databases (a
+throwaway PostgreSQL 15 server besides the SQLite file): SCALE tasks of one user, one in 10
+with a reminder over 2026 (bench/database.py's seed_reminders), the first page of
+`sort=remind_at` in a one-minute and a one-week window and without one, against the plain
+first page (`sort=created`) of the same user, with their ratio to it.
 """
 
 from __future__ import annotations
@@ -157,6 +163,155 @@ def report(results: dict[Path, dict[str, dict[str, list[float]]]]) -> None:
             print(f"- {name}: {line}")
 
 
+PLAIN_SCALE_PAGE = "plain, 1,000,000 tasks"
+
+
+def reminder_pages() -> dict[str, dict[str, Any]]:
+    """Each reminder page against the plain one: `TaskFilters.of` remind_from/remind_to, sort."""
+    from bench import database as db
+
+    start = db.REMINDER_WINDOW_START
+    pages: dict[str, dict[str, Any]] = {PLAIN_SCALE_PAGE: {"sort": "created"}}
+    for name, width in db.REMINDER_WINDOWS.items():
+        pages[f"sort=remind_at, {name} window"] = {
+            "sort": "remind_at",
+            "remind_from": start,
+            "remind_to": start + width,
+        }
+    pages["sort=remind_at, no window"] = {"sort": "remind_at"}
+    return pages
+
+
+async def measure_reminders(url: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
+    """Per reminder page: median ms of each round (database, store) and the page's size."""
+    import contextlib
+
+    from backend.db import Database, Row, Statement, Transaction, connect
+    from backend.filters import TaskFilters
+    from backend.settings import Settings
+    from backend.store import OwnerId, TaskStore
+    from generated.models import TaskSort, TaskStatusFilter
+
+    class TimedDatabase(Database):
+        """The server's database, timing its reads."""
+
+        def __init__(self, database: Database) -> None:
+            self.dialect = database.dialect
+            self.database = database
+            self.fetching = 0.0
+
+        async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+            started = time.perf_counter()
+            try:
+                return await self.database.fetch(statement, params)
+            finally:
+                self.fetching += time.perf_counter() - started
+
+        async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+            return await self.database.write(statement, params)
+
+        def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+            return self.database.transaction()
+
+        async def ping(self) -> None:
+            await self.database.ping()
+
+        async def close(self) -> None:
+            await self.database.close()
+
+    settings = Settings(database_url=url, better_auth_secret="b" * 64, _env_file=None)
+    database = TimedDatabase(connect(settings))
+    store = TaskStore(database)
+    owner = OwnerId(SCALER)
+    figures: dict[str, dict[str, Any]] = {}
+    requests = []
+    for name, options in reminder_pages().items():
+        filters = TaskFilters.of(
+            TaskStatusFilter.ALL,
+            None,
+            None,
+            None,
+            None,
+            None,
+            options.get("remind_from"),
+            options.get("remind_to"),
+        )
+        requests.append((name, filters, TaskSort(options["sort"])))
+        figures[name] = {"database": [], "store": [], "tasks": 0}
+    try:
+        for _ in range(rounds):
+            for name, filters, sort in requests:
+                database_ms, store_ms = [], []
+                gc.collect()
+                for call in range(calls + calls // 5):
+                    database.fetching = 0.0
+                    started = time.perf_counter()
+                    page = await store.list_tasks(owner, filters, sort, LIMIT, None)
+                    elapsed = time.perf_counter() - started
+                    if not page.tasks:
+                        raise SystemExit(f"{name}: no task listed")
+                    if call >= calls // 5:  # the first fifth warms the caches (and prepares)
+                        database_ms.append(database.fetching * 1000)
+                        store_ms.append(elapsed * 1000)
+                figures[name]["database"].append(statistics.median(database_ms))
+                figures[name]["store"].append(statistics.median(store_ms))
+                figures[name]["tasks"] = len(page.tasks)
+    finally:
+        await database.close()
+    return figures
+
+
+def seed_reminder_database(database: Any) -> None:
+    """SCALE tasks of SCALER with reminders, in a database at head's schema."""
+    from bench import database as db
+
+    started = time.perf_counter()
+    db.seed_tasks(database, SCALER, SCALE)
+    reminded = db.seed_reminders(database, SCALER)
+    seconds = time.perf_counter() - started
+    print(
+        f"{database.kind}: seeded {SCALE:,} tasks, {reminded:,} with a reminder, in {seconds:.0f} s"
+    )
+
+
+def report_reminders(results: dict[str, dict[str, dict[str, Any]]]) -> None:
+    for kind, per_page in results.items():
+        base = {k: statistics.median(per_page[PLAIN_SCALE_PAGE][k]) for k in ("database", "store")}
+        print(f"\n{kind}: median ms (ratio to the {PLAIN_SCALE_PAGE} page); database | store call")
+        for name, kinds in per_page.items():
+            line = " | ".join(
+                f"{statistics.median(kinds[k]):.3f} ({statistics.median(kinds[k]) / base[k]:.2f}x)"
+                for k in ("database", "store")
+            )
+            print(f"- {name} [{kinds['tasks']} tasks]: {line}")
+
+
+def reminders_main(only: str | None, sqlite_path: Path | None, rounds: int, calls: int) -> int:
+    from backend.schema import upgrade_to_head
+    from bench import database as db
+    from tests.support.postgres import start_postgres
+
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-reminders-") as scratch:
+        if only in (None, "sqlite"):
+            path = sqlite_path or Path(scratch) / "reminders.sqlite3"
+            if not path.exists():
+                upgrade_to_head(f"sqlite:///{path}")
+                seed_reminder_database(db.sqlite_database(path))
+            results["sqlite"] = asyncio.run(measure_reminders(f"sqlite:///{path}", rounds, calls))
+        if only in (None, "postgres"):
+            server = start_postgres(Path(scratch) / "postgres")
+            try:
+                url = server.create_database("bench")
+                upgrade_to_head(url)
+                seed_reminder_database(db.postgres_database(url, server.conninfo("bench")))
+                results["postgres"] = asyncio.run(measure_reminders(url, rounds, calls))
+            finally:
+                server.destroy()
+    report_reminders(results)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.filtered_pages", description=__doc__)
     parser.add_argument("--tree", type=Path, action="append", help="a checkout (repeatable)")
@@ -165,7 +320,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per process (default 3)")
     parser.add_argument("--calls", type=int, default=50, help="calls per page and round")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reminders", action="store_true", help="the reminder pages, on both databases"
+    )
+    parser.add_argument("--only", choices=("sqlite", "postgres"), help="with --reminders")
     arguments = parser.parse_args(argv)
+    if arguments.reminders:
+        return reminders_main(arguments.only, arguments.database, arguments.rounds, arguments.calls)
     if arguments.child:
         figures = asyncio.run(measure(arguments.child, arguments.rounds, arguments.calls))
         print(json.dumps(figures))

@@ -293,6 +293,16 @@ FILTERED_PAGES = {
     "priority=high&sort=due_date": "&priority=high&sort=due_date",
 }
 DEEP_FILTER = f"&tag={db.COMMON_TAG}"
+# The reminder lists (contract 1.4.0), on the reminders db.seed_reminders gives one task in
+# 10 of the scaling user: a notifier's one-minute window and a week's.
+REMINDER_PAGES = {
+    f"sort=remind_at, {name} window": (
+        "&sort=remind_at"
+        f"&remind_from={db.REMINDER_WINDOW_START:%Y-%m-%dT%H:%M:%SZ}"
+        f"&remind_to={db.REMINDER_WINDOW_START + width:%Y-%m-%dT%H:%M:%SZ}"
+    )
+    for name, width in db.REMINDER_WINDOWS.items()
+}
 
 
 # The second shape of 1,000,000 tasks: many users with a few each. The listing user owns
@@ -335,6 +345,23 @@ def _filtered_plans(
         )
         for name, filters in FILTERED_PAGES.items()
     ]
+    started = time.perf_counter()
+    reminded = db.seed_reminders(context.database, SCALER)
+    if reminded:
+        print(
+            f"-- {report.kind}: {reminded:,} of {SCALER}'s tasks given a reminder in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        plans.extend(
+            (
+                ScalingResult(report.kind, "api", name, tasks=scale),
+                server,
+                Request("GET", f"/api/{SCALER}/tasks?limit=20{filters}"),
+            )
+            for name, filters in REMINDER_PAGES.items()
+        )
+    else:
+        print(f"-- {report.kind}: no remind_at column (before 1.4.0): reminders not measured")
     token = context.token(SCALER)
     matches = scale // 100
     cursor, depth = _deep_cursor(

@@ -8,7 +8,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -40,6 +40,10 @@ SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "sche
 OWNER = "planner"
 TASKS = 20_000
 RARE_EVERY = TASKS // 10  # the tag "rare" and the word "zebra": 10 tasks each
+# One task in 10 has a reminder (2,000), half of those completed, a few reminded each day of
+# 2026: the pending ones (1,000) are the rows of the partial index ix_tasks_owner_remind_at.
+REMINDED = (1, 2)  # index % 10: 1 is pending, 2 completed (even indexes are completed)
+REMIND_BEFORE_MINUTES = 30
 COLUMNS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 pytestmark = pytest.mark.anyio
@@ -56,18 +60,32 @@ def documented_plans() -> list[tuple[str, dict[str, str]]]:
 
 def task_rows(sqlite: bool) -> Iterator[dict[str, Any]]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def moment(value: datetime | None) -> datetime | str | None:
+        return value.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite and value else value
+
     for index in range(TASKS):
         title = f"task {index} zebra" if index % RARE_EVERY == 7 else f"task {index} errand"
         tags = ["rare", "home"] if index % RARE_EVERY == 3 else ["home"]
         created = start + timedelta(seconds=index)
+        due_date = date(2026, 1, 1) + timedelta(days=index % 365)
+        due_at = remind_at = None
+        if index % 10 in REMINDED:
+            due_date = date(2026, 1, 1) + timedelta(days=index // 10 % 365)
+            due_at = datetime.combine(due_date, time(9, 0), UTC)
+            remind_at = due_at - timedelta(minutes=REMIND_BEFORE_MINUTES)
         yield {
             "user_id": OWNER,
             "title": title,
             "description": "routine",
             "completed": index % 2 == 0,
-            "due_date": date(2026, 1, 1) + timedelta(days=index % 365),
-            "created_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
-            "updated_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
+            "due_date": due_date,
+            "due_time": "09:00" if due_at else None,
+            "due_at": moment(due_at),
+            "remind_before_minutes": REMIND_BEFORE_MINUTES if remind_at else None,
+            "remind_at": moment(remind_at),
+            "created_at": moment(created),
+            "updated_at": moment(created),
             "priority": 1 + index % 3,
             "tags": json.dumps(tags) if sqlite else tags,
             "title_folded": fold(title),
@@ -129,6 +147,7 @@ def filters_of(query: Mapping[str, list[str]]) -> tuple[TaskFilters, TaskSort]:
         return query[name][0] if name in query else None
 
     priority, due_from, due_to = one("priority"), one("due_from"), one("due_to")
+    remind_from, remind_to = one("remind_from"), one("remind_to")
     filters = TaskFilters.of(
         TaskStatusFilter.ALL,
         TaskPriority(priority) if priority else None,
@@ -136,13 +155,22 @@ def filters_of(query: Mapping[str, list[str]]) -> tuple[TaskFilters, TaskSort]:
         date.fromisoformat(due_from) if due_from else None,
         date.fromisoformat(due_to) if due_to else None,
         one("q"),
+        datetime.fromisoformat(remind_from) if remind_from else None,
+        datetime.fromisoformat(remind_to) if remind_to else None,
     )
     return filters, TaskSort(one("sort") or "created")
 
 
+def sqlite_value(value: Any) -> Any:
+    """A parameter as the server binds it on SQLite: moments as stored, UTC text."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def explain(url: str, statement: Statement, params: dict[str, Any]) -> str:
     if url.startswith("sqlite"):
-        encoded = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+        encoded = {k: sqlite_value(v) for k, v in params.items()}
         with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
             rows = connection.execute(f"EXPLAIN QUERY PLAN {statement.sql}", encoded).fetchall()
         return "\n".join(str(row[-1]) for row in rows)
