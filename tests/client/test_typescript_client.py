@@ -54,7 +54,7 @@ def test_the_example_module_against_a_live_server(
     )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
-    assert "# pass 5" in report, report
+    assert "# pass 6" in report, report
     assert "# fail 0" in report, report
 
 

@@ -11,9 +11,11 @@ export interface paths {
         };
         /**
          * List the user's tasks
-         * @description Returns one page of the user's tasks, filtered and ordered as asked. The filters (`status`, `priority`, `tag`, `due_from`, `due_to`, `q`) combine: a task is listed when it passes every filter given. The body is a JSON array of tasks. When more tasks follow, the response carries an `X-Next-Cursor` header; sending its value back as `cursor` (with the same filters and `sort`) returns the next page. Pages are keyset-based: a page costs the same at any depth, and tasks created or deleted meanwhile never make a page repeat or skip a task that existed throughout. A cursor is bound to the filters and the order it was issued for: with any other value of `status`, `priority`, `tag`, `due_from`, `due_to`, `q` or `sort` it is answered 422.
+         * @description Returns one page of the user's tasks, filtered and ordered as asked. The filters (`status`, `priority`, `tag`, `due_from`, `due_to`, `q`) combine: a task is listed when it passes every filter given. The body is a JSON array of tasks. When more tasks follow, the response carries an `X-Next-Cursor` header; sending its value back as `cursor` (with the same filters and `sort`) returns the next page. Pages are keyset-based: a page costs the same at any depth, and tasks created or deleted meanwhile never make a page repeat or skip a task that existed throughout. A cursor is bound to the filters and the order it was issued for: with any other value of `status`, `priority`, `tag`, `due_from`, `due_to`, `q`, `remind_from`, `remind_to` or `sort` it is answered 422.
          *
          *     Keyword search (`q`) splits `q` at white space into words; a task matches when every word occurs, as a substring, in its title or in its description. Case is ignored the same way on every database, for every script: both the task's text and the words are compared after Unicode canonical caseless folding (full case folding of the canonical decomposition, as Python's `unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())` computes it), so `ÉTÉ` finds `été` and `STRASSE` finds `straße`. A `q` of white space alone has no words and matches every task.
+         *
+         *     Reminders: `sort=remind_at` lists the tasks still to be reminded (not completed, with a reminder), earliest reminder first; `remind_from` and `remind_to` (only with `sort=remind_at`, else 422) select a window of reminder moments, `[remind_from, remind_to)`. A notifier polling every minute asks for `sort=remind_at&remind_from=<last poll>&remind_to=<now>` and follows `X-Next-Cursor`: each page is read from one index, at the same cost however many tasks the user has.
          */
         get: operations["listTasks"];
         put?: never;
@@ -81,7 +83,9 @@ export interface paths {
          * Toggle or set a task's completion
          * @description Without a body, flips `completed` in one atomic step and bumps `updated_at`. The response is the state this call produced, even when other toggles of the same task run at the same time.
          *
-         *     With a `CompletionState` body, sets `completed` to the value sent instead: repeating the request leaves the same state, so it is safe to retry. `updated_at` and the `ETag` move only when the state changes. `If-Match` works as for an update. Any other body (another field, `{}`, `null`, a value that is not a boolean) is answered 422.
+         *     With a `CompletionState` body, sets `completed` to the value sent instead: repeating the request leaves the same state, so it is safe to retry. `updated_at` and the `ETag` move only when the state changes.
+         *
+         *     Completing a task that has a recurrence rule creates its next occurrence in the same atomic step (see Task), exactly once: the response's `next_occurrence_id` names it. Repeating the request, completing the task from several clients at once, or un-completing and completing it again creates no second one; un-completing does not delete it. `If-Match` works as for an update. Any other body (another field, `{}`, `null`, a value that is not a boolean) is answered 422.
          */
         patch: operations["toggleTaskCompletion"];
         trace?: never;
@@ -90,7 +94,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A task as stored, owned by one user. Clients must ignore fields they do not know: later minor versions of this contract add fields to tasks. */
+        /**
+         * @description A task as stored, owned by one user. Clients must ignore fields they do not know: later minor versions of this contract add fields to tasks.
+         *
+         *     **Day, time and time zone.** `due_date` is the day the task is due, in the task's `time_zone`; `due_time` is the local time on that day, or `null` when the task is due some time that day. Together they give `due_at`, the due moment in UTC, so "09:00 every Monday in Europe/Berlin" stays 09:00 in Berlin across daylight-saving changes. A local time that does not exist on that day (skipped by a change to summer time) is read as the same time before the change, which is one hour later on the clock (02:30 becomes 03:30); a time that occurs twice (the change back) is the first of the two. A task without a due time has no `due_at`. Changing `due_date` keeps `due_time`; clearing `due_date` (`null`) also clears `due_time`, `recurrence` and `remind_before_minutes`, which need a day, and clearing `due_time` also clears `remind_before_minutes`. A body that sets a field and, in the same request, clears the one it needs is answered 422 naming the field.
+         *
+         *     **Recurrence.** `recurrence` is a rule in the syntax of an RFC 5545 `RRULE` value, without the `RRULE:` prefix: `;`-separated `NAME=VALUE` parts, each name once, in upper case. This subset is accepted; anything else is answered 422 naming `recurrence` and the part at fault:
+         *
+         *     `FREQ` (required) is `DAILY`, `WEEKLY`, `MONTHLY` or `YEARLY`. `INTERVAL` is every how many periods, 1 to 999 (1 when absent). `BYDAY` lists days of the week, `MO,TU,WE,TH,FR,SA,SU`; with `MONTHLY` or `YEARLY` a day may carry its place in the month, `1MO` (the first Monday) to `5MO`, `-1FR` (the last Friday) to `-5FR`. `BYMONTHDAY` lists days of the month, 1 to 31 or -31 to -1 (`-1` is the last day), with `MONTHLY` or `YEARLY`. `COUNT` is how many occurrences are left, this task included, 1 to 1000; `UNTIL` is the last day (`20271231`, in the task's time zone) or moment (`20271231T170000Z`, UTC) an occurrence may fall on; a rule has at most one of the two.
+         *
+         *     A rule needs a due day (`due_date`). The rule is read from the task's due moment (its day at its time, or at midnight without a time, in its time zone), as RFC 5545's `DTSTART`: without `BYDAY`/`BYMONTHDAY`, a weekly rule repeats the due day's weekday, a monthly rule its day of the month and a yearly rule its date. So a monthly task due on the 31st recurs only in months that have a 31st (`BYMONTHDAY=-1` recurs on the last day of every month), and a yearly task due on 29 February recurs only in leap years.
+         *
+         *     When a task with a rule becomes completed, the server creates its next occurrence in the same atomic step: a new task, not completed, due at the rule's first moment after this task's due moment (whenever it is completed), with this task's title, description, priority, tags, due time, time zone, rule and reminder. `COUNT` is one less in the next occurrence's rule; a rule with `COUNT=1`, or whose next moment is after `UNTIL`, is exhausted and creates none. `next_occurrence_id` names the new task. A task creates at most one next occurrence, however often or concurrently it is completed: completing it again, or after un-completing it, creates none; un-completing it does not delete the next occurrence.
+         *
+         *     **Reminders.** `remind_before_minutes` asks to be reminded that many minutes before the due moment (0: at the due moment); it needs a due time. `remind_at` is that moment in UTC. Each occurrence carries the reminder. A completed task is not reminded: `sort=remind_at` lists the tasks still to be reminded.
+         */
         Task: {
             /**
              * Format: int64
@@ -124,6 +142,32 @@ export interface components {
              * @description When the task last changed (UTC, RFC 3339); equals `created_at` until the first change.
              */
             updated_at: string;
+            /** @description Local time on `due_date` the task is due (`HH:MM`, 24-hour, in `time_zone`); `null` when it is due some time that day, or has no due day. */
+            due_time: string | null;
+            /** @description The IANA time zone of `due_date` and `due_time` (`Europe/Berlin`); `UTC` unless set. */
+            time_zone: string;
+            /**
+             * Format: date-time
+             * @description The due moment in UTC (`due_date` at `due_time` in `time_zone`); `null` without a due time. Read-only.
+             */
+            due_at: string | null;
+            /** @description The recurrence rule (a subset of RFC 5545 `RRULE`, see above), e.g. `FREQ=WEEKLY;BYDAY=MO`; `null` when the task does not recur. */
+            recurrence: string | null;
+            /**
+             * Format: int64
+             * @description The task created when this one was completed; `null` until then, and for a task without a rule or whose rule was exhausted. Read-only.
+             */
+            next_occurrence_id: number | null;
+            /**
+             * Format: int32
+             * @description Remind this many minutes before the due moment (at most 4 weeks); `null`: no reminder.
+             */
+            remind_before_minutes: number | null;
+            /**
+             * Format: date-time
+             * @description When to remind, in UTC: `due_at` minus `remind_before_minutes`; `null` without a reminder. Read-only.
+             */
+            remind_at: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -149,6 +193,20 @@ export interface components {
             priority?: components["schemas"]["TaskPriority"];
             /** @description The task's tags; none when absent. */
             tags?: string[];
+            /** @description Local time on `due_date` the task is due (`HH:MM`); needs `due_date`. */
+            due_time?: string | null;
+            /**
+             * @description The IANA time zone of the due day and time (`Europe/Berlin`); an unknown name is 422.
+             * @default UTC
+             */
+            time_zone?: string;
+            /** @description A recurrence rule (see Task); needs `due_date`. */
+            recurrence?: string | null;
+            /**
+             * Format: int32
+             * @description Remind this many minutes before the due moment; needs `due_time`.
+             */
+            remind_before_minutes?: number | null;
         };
         /** @description The body of an update request. Fields that are absent keep their value; `description` and `due_date` may be set to `null` to clear them. At least one field must be present. `tags` replaces the task's whole set of tags (`[]` removes them all), with the rules of TaskCreate. The id, the owner and the timestamps cannot be changed: a body that names them is rejected (422). Text never contains U+0000 (NUL), as in TaskCreate. */
         TaskUpdate: {
@@ -167,6 +225,17 @@ export interface components {
             priority?: components["schemas"]["TaskPriority"];
             /** @description The new set of tags, replacing the old one; `[]` removes them all. */
             tags?: string[];
+            /** @description New due time (`HH:MM`), or `null` to clear it (and the reminder). */
+            due_time?: string | null;
+            /** @description New time zone of the due day and time (never `null`). */
+            time_zone?: string;
+            /** @description New recurrence rule, or `null`: the task no longer recurs. */
+            recurrence?: string | null;
+            /**
+             * Format: int32
+             * @description New reminder, or `null` to remove it.
+             */
+            remind_before_minutes?: number | null;
         };
         /** @description The optional body of a completion request: the state the task must have afterwards. Sending it twice leaves the same state, so a client may repeat it safely (after a timeout, or from a second tab), where a toggle would undo itself. */
         CompletionState: {
@@ -198,9 +267,10 @@ export interface components {
          *     - `title`: `title` ascending by Unicode code point, then `id` ascending.
          *     - `due_date`: `due_date` ascending with tasks without a due day last, then `id` ascending.
          *     - `priority`: `high` first, then `medium`, then `low`; within a priority newest first (`created_at` descending, then `id` descending).
+         *     - `remind_at`: The tasks still to be reminded (not completed, with a reminder), earliest `remind_at` first, then `id` ascending; other tasks are not listed.
          * @enum {string}
          */
-        TaskSort: "created" | "title" | "due_date" | "priority";
+        TaskSort: "created" | "title" | "due_date" | "priority" | "remind_at";
         /** @description An error, as RFC 9457 problem details. Every error response of this API has this body, with media type `application/problem+json`. */
         Problem: {
             /**
@@ -273,6 +343,10 @@ export interface operations {
                 due_to?: string;
                 /** @description Keyword search: every word of `q` occurs in the title or the description, ignoring case (see above). */
                 q?: string;
+                /** @description With `sort=remind_at`: only tasks to be reminded at this moment or later (RFC 3339, with an offset). */
+                remind_from?: string;
+                /** @description With `sort=remind_at`: only tasks to be reminded before this moment (exclusive); not before `remind_from` (422). */
+                remind_to?: string;
             };
             header?: never;
             path: {

@@ -33,12 +33,36 @@ export interface TaskPage {
   nextCursor: NextCursor;
 }
 
+/**
+ * A window of reminder moments, `[from, to)`: what a notifier asks for on each poll
+ * (`from`: the previous poll's `to`; `to`: now). A `Date` is sent as its UTC ISO string.
+ */
+export interface ReminderWindow {
+  from?: string | Date;
+  to?: string | Date;
+  /** Tasks per page (1 to 100); every page is read either way. */
+  limit?: number;
+}
+
+/**
+ * A completed task, and the next occurrence its completion created (contract 1.4.0): `null`
+ * when the task does not recur, its rule is exhausted, or that occurrence was deleted since.
+ */
+export interface Completed {
+  task: Task;
+  next: Task | null;
+}
+
 export interface TasksClientOptions {
   /** Where the API is served, e.g. `https://api.example.com` (no trailing slash). */
   baseUrl: string;
   /** The current JWT, asked for before each request (e.g. Better Auth's `authClient.token()`). */
   getToken: () => string | Promise<string>;
   fetch?: typeof globalThis.fetch;
+}
+
+function instant(moment: string | Date | undefined): string | undefined {
+  return moment instanceof Date ? moment.toISOString() : moment;
 }
 
 function settle<T>(answer: { data?: T; error?: Problem }): Result<T> {
@@ -97,6 +121,38 @@ export function createTasksClient(options: TasksClientOptions, userId: string) {
         yield* page.value.tasks;
         cursor = page.value.nextCursor;
       } while (cursor !== undefined);
+    },
+
+    /**
+     * The tasks still to be reminded in `window` (not completed, with a reminder), earliest
+     * `remind_at` first: every page of `sort=remind_at`, following `X-Next-Cursor`. A
+     * notifier polls it with `{ from: lastPoll, to: now }` and then sets `lastPoll = now`:
+     * the window is half-open, so no reminder is listed by two polls.
+     */
+    async reminders(window: ReminderWindow = {}): Promise<Result<Task[]>> {
+      const query: ListQuery = { sort: "remind_at" };
+      const from = instant(window.from);
+      const to = instant(window.to);
+      if (from !== undefined) {
+        query.remind_from = from;
+      }
+      if (to !== undefined) {
+        query.remind_to = to;
+      }
+      if (window.limit !== undefined) {
+        query.limit = window.limit;
+      }
+      const found: Task[] = [];
+      let cursor: NextCursor;
+      do {
+        const page = await this.list(cursor === undefined ? query : { ...query, cursor });
+        if (!page.ok) {
+          return page;
+        }
+        found.push(...page.value.tasks);
+        cursor = page.value.nextCursor;
+      } while (cursor !== undefined);
+      return { ok: true, value: found };
     },
 
     /**
@@ -196,6 +252,28 @@ export function createTasksClient(options: TasksClientOptions, userId: string) {
           body: { completed },
         }),
       );
+    },
+
+    /**
+     * Complete the task (`{"completed": true}`, safe to retry) and read the next occurrence
+     * its completion created, if it recurs: `next_occurrence_id` names it. Completing it again
+     * creates no second one; the same next occurrence is returned.
+     */
+    async complete(taskId: number): Promise<Result<Completed>> {
+      const done = await this.setCompletion(taskId, true);
+      if (!done.ok) {
+        return done;
+      }
+      const task = done.value;
+      if (task.next_occurrence_id === null) {
+        return { ok: true, value: { task, next: null } };
+      }
+      const next = await this.get(task.next_occurrence_id);
+      if (!next.ok) {
+        // The next occurrence was deleted since it was created: there is none to follow.
+        return next.problem.status === 404 ? { ok: true, value: { task, next: null } } : next;
+      }
+      return { ok: true, value: { task, next: next.value } };
     },
 
     async remove(taskId: number): Promise<Result<undefined>> {

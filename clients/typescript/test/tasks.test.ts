@@ -1,7 +1,8 @@
 /**
  * The example module against a live server: full CRUD, paging by X-Next-Cursor, a 404 and
  * a 422 read as typed problem bodies, and the retry-safe writes (a keyed create, a set
- * completion). The server and the users' tokens come from the
+ * completion), and a recurring task's next occurrence and the reminders of a window. The
+ * server and the users' tokens come from the
  * environment (TODO_API_URL; TODO_API_USERS, a JSON list of {user, token}), one user a test.
  */
 import assert from "node:assert/strict";
@@ -158,4 +159,87 @@ test("a read-modify-write with If-Match never loses another client's edit", asyn
   assert.equal(edited.priority, "high");
   assert.equal(edited.description, "2 litres");
   assert.equal(value(await laptop.remove(created.id)), undefined);
+});
+
+test("completing a recurring task gives its next occurrence; reminders by window", async () => {
+  const tasks = clientFor(3);
+  // 09:00 every Monday in Berlin, three times, reminded 15 minutes before.
+  const standup = value(
+    await tasks.create({
+      title: "Team stand-up",
+      due_date: "2027-03-22",
+      due_time: "09:00",
+      time_zone: "Europe/Berlin",
+      recurrence: "FREQ=WEEKLY;BYDAY=MO;COUNT=3",
+      remind_before_minutes: 15,
+    }),
+  );
+  assert.equal(standup.due_at, "2027-03-22T08:00:00Z");
+  assert.equal(standup.remind_at, "2027-03-22T07:45:00Z");
+  assert.equal(standup.next_occurrence_id, null);
+  const inWindow = value(
+    await tasks.create({
+      title: "Call mum",
+      due_date: "2027-03-25",
+      due_time: "12:00",
+      remind_before_minutes: 0,
+    }),
+  );
+  const later = value(
+    await tasks.create({
+      title: "Later",
+      due_date: "2027-04-10",
+      due_time: "12:00",
+      remind_before_minutes: 0,
+    }),
+  );
+
+  const { task, next } = value(await tasks.complete(standup.id));
+  assert.equal(task.completed, true);
+  assert.ok(next !== null, "the completion created the next occurrence");
+  assert.equal(task.next_occurrence_id, next.id);
+  assert.equal(next.completed, false);
+  assert.equal(next.title, "Team stand-up");
+  assert.equal(next.due_date, "2027-03-29");
+  assert.equal(next.due_time, "09:00");
+  assert.equal(next.time_zone, "Europe/Berlin");
+  assert.equal(next.due_at, "2027-03-29T07:00:00Z", "still 09:00 in Berlin, now summer time");
+  assert.equal(next.remind_at, "2027-03-29T06:45:00Z");
+  assert.equal(next.recurrence, "FREQ=WEEKLY;BYDAY=MO;COUNT=2");
+  assert.equal(next.next_occurrence_id, null);
+
+  // Completing it again is safe: no second occurrence, the same one is returned.
+  const again = value(await tasks.complete(standup.id));
+  assert.equal(again.next?.id, next.id);
+  // A task that does not recur has none.
+  assert.equal(value(await tasks.complete(later.id)).next, null);
+
+  // The notifier's window, one task a page: the completed occurrence is not reminded, and
+  // the task reminded after the window is not listed.
+  const reminders = value(
+    await tasks.reminders({
+      from: new Date("2027-03-22T00:00:00Z"),
+      to: "2027-03-30T00:00:00Z",
+      limit: 1,
+    }),
+  );
+  assert.deepEqual(
+    reminders.map((reminder) => [reminder.id, reminder.remind_at]),
+    [
+      [inWindow.id, "2027-03-25T12:00:00Z"],
+      [next.id, "2027-03-29T06:45:00Z"],
+    ],
+  );
+  const empty = value(
+    await tasks.reminders({ from: "2027-03-30T00:00:00Z", to: "2027-04-01T00:00:00Z" }),
+  );
+  assert.deepEqual(empty, []);
+  const backwards = problem(
+    await tasks.reminders({ from: "2027-03-30T00:00:00Z", to: "2027-03-01T00:00:00Z" }),
+  );
+  assert.equal(backwards.status, 422);
+
+  for (const id of [standup.id, next.id, inWindow.id, later.id]) {
+    assert.equal(value(await tasks.remove(id)), undefined);
+  }
 });
