@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from backend.db import Database, DatabaseConflict, Transaction
 from backend.models import IdempotencyKeyRecord
+from backend.schedule import DEFAULT_TIME_ZONE, Schedule
 from backend.store import OwnerId, TaskStore, insert_task, new_task_parameters
 from generated.models import Task, TaskCreate
 
@@ -65,9 +66,21 @@ class Remembered:
     location: str
 
 
+# Fields later contracts added to TaskCreate with a default: at that default they are left
+# out of the digest, so a key an earlier release stored still recognises its body (1.4.0).
+LATER_CREATE_DEFAULTS: Final = {"time_zone": DEFAULT_TIME_ZONE}
+# What a task an earlier release remembered holds in the fields later contracts added to
+# Task: it was created with them at these values (1.4.0: due on its day in UTC, no rule).
+LATER_TASK_DEFAULTS: Final = {**Schedule().columns(), "next_occurrence_id": None}
+
+
 def fingerprint_of(fields: TaskCreate) -> str:
     """A digest of the body's fields and values, whatever the JSON's spacing or order."""
-    canonical = orjson.dumps(fields.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    values = fields.model_dump(mode="json")
+    for name, default in LATER_CREATE_DEFAULTS.items():
+        if values.get(name) == default:
+            del values[name]
+    canonical = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 
@@ -88,7 +101,7 @@ def _now() -> datetime:
 def _replayed(status: int, stored_task: str, location: str) -> Remembered:
     """The remembered response, serialized as the first one was. PostgreSQL writes the
     stored task's times in its session's time zone: they are brought back to UTC."""
-    task = Task.model_validate_json(stored_task)
+    task = Task.model_validate({**LATER_TASK_DEFAULTS, **orjson.loads(stored_task)})
     in_utc = {name: value.astimezone(UTC) for name, value in task if isinstance(value, datetime)}
     body = task.model_copy(update=in_utc).model_dump_json().encode()
     return Remembered(status, body, location)

@@ -74,13 +74,23 @@ class Schedule:
         """The due moment in UTC; None without a due time."""
         if self.due_date is None or self.due_time is None:
             return None
-        return self.start().replace(tzinfo=zone_of(self.time_zone)).astimezone(UTC)
+        try:
+            return self.start().replace(tzinfo=zone_of(self.time_zone)).astimezone(UTC)
+        except OverflowError:
+            raise InvalidSchedule(
+                "due_time", "the due moment falls outside the years 1 to 9999 in UTC"
+            ) from None
 
     def remind_at(self) -> datetime | None:
         due_at = self.due_at()
         if due_at is None or self.remind_before_minutes is None:
             return None
-        return due_at - timedelta(minutes=self.remind_before_minutes)
+        try:
+            return due_at - timedelta(minutes=self.remind_before_minutes)
+        except OverflowError:
+            raise InvalidSchedule(
+                "remind_before_minutes", "the reminder falls before the year 1 in UTC"
+            ) from None
 
     def checked(self) -> Schedule:
         """This schedule, or InvalidSchedule naming the first field that is wrong or lacks one."""
@@ -98,6 +108,7 @@ class Schedule:
                 parse_rule(self.recurrence)
             except InvalidRule as error:
                 raise InvalidSchedule("recurrence", str(error)) from None
+        self.remind_at()  # the moments exist
         return self
 
     def changed(self, changes: Mapping[str, Any]) -> Schedule:

@@ -12,7 +12,10 @@ pytestmark = pytest.mark.anyio
 
 
 def test_the_read_only_fields_are_the_servers() -> None:
-    assert read_only_fields() == {"id", "user_id", "created_at", "updated_at"}
+    assert read_only_fields() == {
+        *("id", "user_id", "created_at", "updated_at"),
+        *("due_at", "remind_at", "next_occurrence_id"),
+    }
 
 
 def messages(response: httpx.Response) -> dict[str, str]:

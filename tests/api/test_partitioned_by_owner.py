@@ -15,7 +15,7 @@ import contextlib
 import inspect
 import itertools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -180,6 +180,10 @@ def _list_variants() -> Iterator[tuple[TaskFilters, TaskSort, bool]]:
     ):
         due_from, due_to = due or (None, None)
         yield TaskFilters.of(status, priority, tags, due_from, due_to, words), sort, paged
+        if sort is TaskSort.REMIND_AT:  # the reminder window, 1.4.0
+            window = (NOW, NOW + timedelta(minutes=1))
+            filters = TaskFilters.of(status, priority, tags, due_from, due_to, words, *window)
+            yield filters, sort, paged
 
 
 def _cursor(sort: TaskSort, filters: TaskFilters) -> Cursor:
@@ -188,6 +192,7 @@ def _cursor(sort: TaskSort, filters: TaskFilters) -> Cursor:
         TaskSort.TITLE: "t",
         TaskSort.PRIORITY: (2, NOW),
         TaskSort.DUE_DATE: date(2026, 1, 1),
+        TaskSort.REMIND_AT: NOW,
     }[sort]
     return Cursor(sort, filters.status, key, 7, filters.digest())
 

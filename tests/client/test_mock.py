@@ -226,6 +226,13 @@ def with_examples(contract: dict[str, Any]) -> dict[str, Any]:
         "tags": ["shop"],
         "created_at": "2026-12-01T09:30:00Z",
         "updated_at": "2026-12-01T09:30:00Z",
+        "due_time": None,
+        "time_zone": "UTC",
+        "due_at": None,
+        "recurrence": None,
+        "next_occurrence_id": None,
+        "remind_before_minutes": None,
+        "remind_at": None,
     }
     done = {**task, "id": 8, "title": "Call mum", "completed": True, "tags": []}
     gone = {

@@ -212,7 +212,14 @@ def assert_problem(response: httpx.Response, status: int) -> None:
 async def victim(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
     owner = new_owner()
     await make_task(
-        client, owner, title="older", due_date="2031-05-01", priority="high", tags=["shared"]
+        client,
+        owner,
+        title="older",
+        due_date="2031-05-01",
+        priority="high",
+        tags=["shared"],
+        due_time="09:00",
+        remind_before_minutes=30,
     )
     task = await make_task(client, owner, title="B's private task", description="only B")
     return owner, task
@@ -277,7 +284,11 @@ FILTER_VALUES: dict[str, Any] = {
     "due_from": "2031-05-01",
     "due_to": "2031-05-01",
     "q": "OLDER",
+    # The reminder window (1.4.0), which lists with sort=remind_at: B's reminder is at 08:30.
+    "remind_from": "2031-05-01T08:00:00Z",
+    "remind_to": "2031-05-01T09:00:00Z",
 }
+REMINDER_SORT = {"sort": "remind_at"}
 NOT_FILTERS = {"limit", "cursor", "sort"}
 
 
@@ -299,7 +310,9 @@ async def test_a_filter_never_reaches_another_users_tasks(
     owner_b, _ = victim
     owner_a = new_owner()
     query = {name: FILTER_VALUES[name]}
-    everything = dict(FILTER_VALUES)
+    if name.startswith("remind_"):
+        query |= REMINDER_SORT
+    everything = FILTER_VALUES | REMINDER_SORT
     for params in (query, everything):
         mine = await client.get(f"/api/{owner_a}/tasks", params=params, headers=token_for(owner_a))
         assert mine.status_code == 200, mine.text
