@@ -10,7 +10,8 @@
 // (one program shares the standard library's and @types/node's types). Printed on stdout as
 // JSON: every diagnostic of the client's files against the new document's types, and of the
 // same settings against the base's where there are any, with its tree, place, message, and
-// the declaration of the generated types it names, as a path of property names
+// the declaration of the generated types it names, as a path of property names (one entry
+// per declaration when an error names several, as a list of missing properties does)
 // (["components", "schemas", "TaskCreate", "priority"]).
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -76,26 +77,83 @@ const program = ts.createProgram(rootNames, {
   typeRoots: [join(workdir, "node_modules", "@types")],
 });
 
+const checker = program.getTypeChecker();
+// "Type X is missing the following properties from type Y: a, b" (and "..., and N more"):
+// TypeScript names the properties but points at none of their declarations.
+const MISSING_PROPERTIES = new Set([2739, 2740]);
+
+/** The chain of a diagnostic's messages, outermost first. */
+function chain(text) {
+  if (typeof text === "string") {
+    return [];
+  }
+  return [text, ...(text.next ?? []).flatMap(chain)];
+}
+
+/** The innermost node of `file` spanning exactly [start, start + length). */
+function nodeAt(file, start, length) {
+  let found;
+  const visit = (node) => {
+    if (start < node.getStart(file) || start + length > node.getEnd()) {
+      return;
+    }
+    if (node.getStart(file) === start && node.getEnd() === start + length) {
+      found = node;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return found;
+}
+
+/** The generated declarations of the properties a "missing the following properties" error
+ * names, from the type the offending expression is checked against; [] for any other error. */
+function missingDeclarations(diagnostic) {
+  const missing = chain(diagnostic.messageText).find((link) => MISSING_PROPERTIES.has(link.code));
+  const node =
+    missing && nodeAt(diagnostic.file, diagnostic.start ?? 0, diagnostic.length ?? 0);
+  const target = node && ts.isExpression(node) ? checker.getContextualType(node) : undefined;
+  if (target === undefined) {
+    return [];
+  }
+  const names = missing.messageText
+    .slice(missing.messageText.lastIndexOf(": ") + 2)
+    .replace(/,? and \d+ more\.?$/, "")
+    .split(", ");
+  return names.flatMap((name) => {
+    const declared = checker.getPropertyOfType(target, name)?.declarations?.[0];
+    const file = declared?.getSourceFile();
+    return file?.fileName.endsWith(`${sep}schema.d.ts`)
+      ? [declarationPath(file, declared.getStart(file))]
+      : [];
+  });
+}
+
+/** A diagnostic as printed: one per generated declaration it is about (a list of missing
+ * properties names several), each with its tree, place and message. */
 function describe(diagnostic) {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
   if (diagnostic.file === undefined) {
-    return { tree: null, file: null, line: 0, column: 0, code: diagnostic.code, message };
+    return [{ tree: null, file: null, line: 0, column: 0, code: diagnostic.code, message }];
   }
   const [settings, document, ...file] = relative(workdir, diagnostic.file.fileName).split(sep);
   const place = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
   const declared = (diagnostic.relatedInformation ?? []).find((related) =>
     related.file?.fileName.endsWith(`${sep}schema.d.ts`),
   );
-  return {
+  const declarations =
+    declared === undefined
+      ? missingDeclarations(diagnostic)
+      : [declarationPath(declared.file, declared.start ?? 0)];
+  return (declarations.length > 0 ? declarations : [null]).map((declaration) => ({
     tree: { settings, document },
     file: file.join("/"),
     line: place.line + 1,
     column: place.character + 1,
     code: diagnostic.code,
     message,
-    declaration:
-      declared === undefined ? null : declarationPath(declared.file, declared.start ?? 0),
-  };
+    declaration,
+  }));
 }
 
 /** The diagnostics of the client's own files in one tree (the checker works lazily, file
@@ -109,12 +167,13 @@ function check(settings, document) {
       ...program.getSyntacticDiagnostics(file),
       ...program.getSemanticDiagnostics(file),
     ])
-    .map(describe);
+    .flatMap(describe);
 }
 
-const diagnostics = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(
-  describe,
-);
+const diagnostics = [
+  ...program.getOptionsDiagnostics(),
+  ...program.getGlobalDiagnostics(),
+].flatMap(describe);
 for (const settings of Object.keys(SETTINGS)) {
   const found = check(settings, "new");
   // Only an error the base's own types do not give is the change's doing: the base tree is

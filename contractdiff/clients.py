@@ -77,8 +77,10 @@ class Diagnostic:
     declaration: tuple[str, ...]
 
     @property
-    def place(self) -> tuple[str, str, int, int, int]:
-        return self.settings, self.file, self.line, self.column, self.code
+    def place(self) -> tuple[str, str, int, int, int, tuple[str, ...]]:
+        """Where the error is and what it is about: an error the base gives at the same place
+        about another declaration (one more missing property) is still the change's doing."""
+        return self.settings, self.file, self.line, self.column, self.code, self.declaration
 
 
 def running_in_ci() -> bool:

@@ -75,22 +75,48 @@ def repository_with_client(root: Path, *, tools: bool = True) -> Repository:
     return repository
 
 
-def test_against_1_0_0_the_priority_default_breaks_the_client_at_default_settings_only() -> None:
-    """openapi-typescript at its defaults types TaskCreate.priority (default `medium`) as
-    required, so 1.0.0's client, which creates tasks without one, stops compiling; with the
-    documented settings it compiles. Without the client stage the gate sees no such thing."""
+def test_against_1_0_0_the_request_defaults_break_the_client_at_default_settings_only() -> None:
+    """openapi-typescript at its defaults types a request field with a default as required:
+    TaskCreate.priority (`medium`, 1.1.0) and TaskCreate.time_zone (`UTC`, 1.4.0). 1.0.0's
+    client, which creates tasks with neither, stops compiling; with the documented settings
+    it compiles. TypeScript names both in one error, which is a finding for each field."""
     node_binary()
     release_commit("1.0.0")  # the history that holds release 1.0.0's client, or skip/fail
     status, output = gate(ROOT, "1.0.0")
     assert status == 0, output
-    [line] = client_lines(output)
-    assert line.startswith("warning    specs/api/rest-endpoints.md:"), line
-    assert "#/components/schemas/TaskCreate/properties/priority  TaskCreate.priority: " in line
-    assert "the 1.0.0 client (clients/typescript at " in line
-    assert "types generated with openapi-typescript's default settings" in line
-    assert "Property 'priority' is missing in type '{ title: string; due_date: string; }'" in line
-    assert line.endswith("[client-breaks-with-default-settings]")
+    lines = client_lines(output)
+    assert [field_of(line) for line in lines] == ["TaskCreate.priority", "TaskCreate.time_zone"]
+    for line in lines:
+        assert line.startswith("warning    specs/api/rest-endpoints.md:"), line
+        assert "the 1.0.0 client (clients/typescript at " in line
+        assert "types generated with openapi-typescript's default settings" in line
+        assert "is missing the following properties from type '{…}': priority, time_zone" in line
+        assert line.endswith("(3 places) [client-breaks-with-default-settings]")
     assert "note: clients: the 1.0.0 client (clients/typescript at " in output
+
+
+def test_against_1_3_0_a_second_missing_default_is_found_where_the_first_was_already_missing() -> (
+    None
+):
+    """1.3.0's client, at default settings, already failed where it creates a task without a
+    priority; against 1.4.0's types the same places also lack `time_zone`. An error at the
+    same place about another field is the change's doing: the time zone is a warning, the
+    priority (the base's own error) is not reported again."""
+    node_binary()
+    release_commit("1.3.0")
+    status, output = gate(ROOT, "1.3.0")
+    assert status == 0, output
+    [line] = client_lines(output)
+    assert field_of(line) == "TaskCreate.time_zone", line
+    assert "#/components/schemas/TaskCreate/properties/time_zone  " in line
+    assert line.endswith("[client-breaks-with-default-settings]")
+
+
+def field_of(line: str) -> str:
+    """The subject of a client finding: `TaskCreate.priority`."""
+    found = re.search(r"  ([A-Za-z]+\.[a-z_]+): the ", line)
+    assert found, line
+    return found.group(1)
 
 
 def test_the_last_release_s_client_compiles_against_the_spec() -> None:
