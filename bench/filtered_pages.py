@@ -184,21 +184,17 @@ def reminder_pages() -> dict[str, dict[str, Any]]:
 
 async def measure_reminders(url: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
     """Per reminder page: median ms of each round (database, store) and the page's size."""
-    import contextlib
-
-    from backend.db import Database, Row, Statement, Transaction, connect
+    from backend.db import Row, Statement, connect
     from backend.filters import TaskFilters
     from backend.settings import Settings
     from backend.store import OwnerId, TaskStore
     from generated.models import TaskSort, TaskStatusFilter
+    from tests.support.passthrough_database import PassThroughDatabase
 
-    class TimedDatabase(Database):
+    class TimedDatabase(PassThroughDatabase):
         """The server's database, timing its reads."""
 
-        def __init__(self, database: Database) -> None:
-            self.dialect = database.dialect
-            self.database = database
-            self.fetching = 0.0
+        fetching = 0.0
 
         async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
             started = time.perf_counter()
@@ -206,18 +202,6 @@ async def measure_reminders(url: str, rounds: int, calls: int) -> dict[str, dict
                 return await self.database.fetch(statement, params)
             finally:
                 self.fetching += time.perf_counter() - started
-
-        async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-            return await self.database.write(statement, params)
-
-        def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
-            return self.database.transaction()
-
-        async def ping(self) -> None:
-            await self.database.ping()
-
-        async def close(self) -> None:
-            await self.database.close()
 
     settings = Settings(database_url=url, better_auth_secret="b" * 64, _env_file=None)
     database = TimedDatabase(connect(settings))

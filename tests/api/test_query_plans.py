@@ -3,7 +3,6 @@ names, on both databases: EXPLAIN of the server's own statements on many tasks."
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import uuid
@@ -22,7 +21,6 @@ from backend.db import (
     Database,
     Row,
     Statement,
-    Transaction,
     connect,
     sync_url,
 )
@@ -34,6 +32,7 @@ from backend.sqlite import SQLITE_TIMESTAMP_FORMAT
 from backend.store import OwnerId, TaskStore
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET
+from tests.support.passthrough_database import PassThroughDatabase
 from tests.support.postgres import PostgresServer
 
 SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "schema.md"
@@ -117,29 +116,16 @@ def filled_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return url
 
 
-class RecordingDatabase(Database):
+class RecordingDatabase(PassThroughDatabase):
     """The real database, noting each statement a read runs."""
 
     def __init__(self, database: Database) -> None:
-        self.dialect = database.dialect
-        self.database = database
+        super().__init__(database)
         self.reads: list[tuple[Statement, dict[str, Any]]] = []
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         self.reads.append((statement, {**statement.defaults, **params}))
         return await self.database.fetch(statement, params)
-
-    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return await self.database.write(statement, params)
-
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
-        return self.database.transaction()
-
-    async def ping(self) -> None:
-        await self.database.ping()
-
-    async def close(self) -> None:
-        await self.database.close()
 
 
 def filters_of(query: Mapping[str, list[str]]) -> tuple[TaskFilters, TaskSort]:
