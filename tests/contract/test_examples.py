@@ -130,13 +130,7 @@ def check_against_the_contract(
     document: dict[str, Any], example: Example, response: httpx.Response
 ) -> None:
     """The answer keeps to the contract: status, media type, body and headers."""
-    answer = Answer(
-        method=response.request.method,
-        path=response.request.url.path,
-        status=response.status_code,
-        headers={name.lower(): value for name, value in response.headers.items()},
-        body=response.json() if response.content else None,
-    )
+    answer = Answer.of(response)
     problems = answer_problems(answer, document)
     assert problems == [], f"{SPEC_PATH}:{example.line}: example '{example.name}': {problems}"
 

@@ -82,13 +82,7 @@ def test_a_1_3_client_still_works(
 
 def kept_to_1_3(response: httpx.Response) -> httpx.Response:
     """The answer keeps to the 1.3.0 document: status, media type, headers and body."""
-    answer = Answer(
-        method=response.request.method,
-        path=response.request.url.path,
-        status=response.status_code,
-        headers={name.lower(): value for name, value in response.headers.items()},
-        body=response.json() if response.content else None,
-    )
+    answer = Answer.of(response)
     assert answer_problems(answer, DOCUMENT) == [], response.text
     return response
 

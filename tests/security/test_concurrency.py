@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import DATABASES, SECRET, new_owner, token_for
-from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import PostgresServer
+from tests.support.live_server import LiveServer, live_server, own_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 logger = logging.getLogger(__name__)
@@ -31,10 +30,7 @@ MAX_PAGES = 100
 @pytest.fixture(scope="module", params=DATABASES, ids=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database of this module's own (the live server migrates it), SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('concurrency') / 'todo.db'}"
-    postgres: PostgresServer = request.getfixturevalue("postgres_server")
-    return postgres.create_database(f"concurrency_{uuid.uuid4().hex[:12]}")
+    return own_database(request, tmp_path_factory.mktemp("concurrency"), "concurrency")
 
 
 @pytest.fixture(scope="module")

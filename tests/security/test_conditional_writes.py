@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
@@ -11,8 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import DATABASES, SECRET, new_owner, token_for
-from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import PostgresServer
+from tests.support.live_server import LiveServer, live_server, own_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -26,11 +24,7 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("conditional-writes")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'todo.db'}"
-    else:
-        postgres: PostgresServer = request.getfixturevalue("postgres_server")
-        url = postgres.create_database(f"conditional_{uuid.uuid4().hex[:12]}")
+    url = own_database(request, folder, "conditional")
     with live_server(url, SECRET, folder / "server.log", workers=WORKERS) as running:
         yield running
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +25,7 @@ from backend.settings import Settings
 from tests.conftest import DATABASES, SECRET, new_owner
 from tests.security.test_tokens import KINDS, SHARED_SECRET, Attempt, Forger
 from tests.support.jwks import Ed25519Key
-from tests.support.live_server import LiveServer, live_server
-from tests.support.postgres import PostgresServer
+from tests.support.live_server import LiveServer, live_server, own_database
 
 pytestmark = pytest.mark.anyio
 
@@ -126,10 +124,7 @@ def assert_no_credential_in(logged: str, traffic: Traffic) -> None:
 
 @pytest.fixture(scope="module", params=DATABASES, ids=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('logs') / 'todo.db'}"
-    postgres: PostgresServer = request.getfixturevalue("postgres_server")
-    return postgres.create_database(f"logs_{uuid.uuid4().hex[:12]}")
+    return own_database(request, tmp_path_factory.mktemp("logs"), "logs")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -23,9 +22,8 @@ import httpx
 import pytest
 
 from tests.conftest import DATABASES, SECRET, new_owner, token_for
-from tests.support.live_server import LiveServer, live_server
+from tests.support.live_server import LiveServer, live_server, own_database
 from tests.support.load import listed_tasks
-from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -57,11 +55,7 @@ def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("recurring-completions")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'todo.db'}"
-    else:
-        postgres: PostgresServer = request.getfixturevalue("postgres_server")
-        url = postgres.create_database(f"recurring_{uuid.uuid4().hex[:12]}")
+    url = own_database(request, folder, "recurring")
     with live_server(url, SECRET, folder / "server.log", workers=WORKERS) as running:
         yield Served(running, REQUESTS[request.param])
     assert "Traceback" not in running.log_text(), running.log_text()[-4000:]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jsonschema
 
 from tests.support.contract import Operation, operations, resolve
@@ -26,6 +27,17 @@ class Answer:
     """Lower-case names."""
     body: Any
     """The JSON body, or None when there is none."""
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Answer:
+        """The answer an HTTP client received."""
+        return cls(
+            method=response.request.method,
+            path=response.request.url.path,
+            status=response.status_code,
+            headers={name.lower(): value for name, value in response.headers.items()},
+            body=response.json() if response.content else None,
+        )
 
 
 def operation_at(contract: dict[str, Any], method: str, path: str) -> Operation | None:

@@ -9,11 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from backend.schema import upgrade_to_head
 
@@ -44,6 +46,17 @@ class LiveServer:
     def log_text(self) -> str:
         """Everything the server printed so far (uvicorn's and the app's logs)."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def own_database(request: pytest.FixtureRequest, folder: Path, name: str) -> str:
+    """A database of the caller's own for a live server, which migrates it: a SQLite file in
+    `folder`, or a new database `name_...` on the session's PostgreSQL, as the fixture's
+    parameter (`sqlite` or `postgres`) says."""
+    if request.param == "sqlite":
+        return f"sqlite:///{folder / 'todo.db'}"
+    postgres = request.getfixturevalue("postgres_server")
+    url: str = postgres.create_database(f"{name}_{uuid.uuid4().hex[:12]}")
+    return url
 
 
 def free_port() -> int:
