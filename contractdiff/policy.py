@@ -1,4 +1,5 @@
-"""The version policy: a break needs a new major version and a changelog entry that names it."""
+"""The version policy: a break needs a new major version and a changelog entry that names it;
+a change that breaks only some clients (a warning) needs its release's entry to name it."""
 
 from __future__ import annotations
 
@@ -107,5 +108,25 @@ def judge(
     if entry is None:
         verdict.problems.append(
             f"the Changelog has no entry '### {version}' saying what changed for a client"
+        )
+        return verdict
+    # Named in this release's entry or in any entry since the base (comparing with an older
+    # release spans several).
+    named = {
+        name
+        for since in changelog
+        if version_key(base_version) < version_key(since.version) <= version_key(version)
+        for item in since.items
+        for name in item.code
+    }
+    unnamed = {
+        change.subject: change
+        for change in changes
+        if change.severity is Severity.WARNING and change.subject not in named
+    }
+    for subject, change in unnamed.items():
+        verdict.problems.append(
+            f"the changelog entry {version} does not name `{subject}`, which breaks some "
+            f"clients: say which, and what they do ({change.message})"
         )
     return verdict

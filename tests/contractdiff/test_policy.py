@@ -118,3 +118,50 @@ def test_a_release_needs_its_changelog_entry() -> None:
         == []
     )
     assert judge([], "1.2.0", "1.3.0", [entry("1.3.0")]).required is Bump.NONE
+
+
+def named_item(*names: str) -> Item:
+    return Item(12, "Warning: some clients", "Warning: some clients", list(names))
+
+
+def test_a_release_names_each_change_that_breaks_some_clients() -> None:
+    """A warning (here twice for one subject, at both generator settings) must be named in
+    a code span of the release's entry; a compatible change need not be."""
+    warned = [
+        change(rules.RESPONSE_FIELD_ADDED_TO_CLOSED, "Task.priority"),
+        change(rules.CLIENT_BREAKS_WITH_DEFAULT_SETTINGS, "TaskCreate.priority"),
+        change(rules.CLIENT_BREAKS_WITH_DEFAULT_SETTINGS, "TaskCreate.priority"),
+        change(rules.PARAMETER_ADDED_OPTIONAL, "listTasks"),
+    ]
+    unnamed = judge(warned, "1.0.0", "1.1.0", [entry("1.1.0", named_item("TaskCreate"))])
+    assert unnamed.problems == [
+        "the changelog entry 1.1.0 does not name `Task.priority`, which breaks some clients: "
+        "say which, and what they do (Task.priority: response-field-added-to-closed)",
+        "the changelog entry 1.1.0 does not name `TaskCreate.priority`, which breaks some "
+        "clients: say which, and what they do (TaskCreate.priority: "
+        "client-breaks-with-default-settings)",
+    ]
+    assert unnamed.exit_code == 1
+    named = entry("1.1.0", named_item("Task.priority"), named_item("x", "TaskCreate.priority"))
+    assert judge(warned, "1.0.0", "1.1.0", [named]).problems == []
+
+
+def test_a_warning_may_be_named_by_any_release_since_the_base_but_not_before() -> None:
+    warned = [change(rules.RESPONSE_FIELD_ADDED_TO_CLOSED, "Task.tags")]
+    older = [entry("1.3.0"), entry("1.2.0", named_item("Task.tags")), entry("1.1.0")]
+    assert judge(warned, "1.1.0", "1.3.0", older).problems == []
+    assert judge(warned, "1.2.0", "1.3.0", older).problems == [
+        "the changelog entry 1.3.0 does not name `Task.tags`, which breaks some clients: "
+        "say which, and what they do (Task.tags: response-field-added-to-closed)"
+    ]
+    later = [entry("1.4.0", named_item("Task.tags")), entry("1.3.0")]
+    assert len(judge(warned, "1.2.0", "1.3.0", later).problems) == 1
+
+
+def test_an_unreleased_warning_is_not_yet_a_problem() -> None:
+    warned = [change(rules.RESPONSE_FIELD_ADDED_TO_CLOSED, "Task.tags")]
+    verdict = judge(warned, "1.2.0", "1.2.0", [entry("1.2.0")])
+    assert verdict.problems == []
+    assert verdict.notes == [
+        "unreleased changes since 1.2.0: the next release must be at least 1.3.0 (minor)"
+    ]
