@@ -31,11 +31,13 @@ MAX_COUNT: Final = 1000
 # dateutil looks for a rule's next occurrence until year 9999, however far away: a rule that
 # cannot match (a fifth Monday that is the 1st) costs seconds from year 2027. The Gregorian
 # calendar repeats every 400 years (days, weekdays, leap years), so the search runs on the
-# same dates moved by whole cycles to between 400 and 800 years before 9999: an occurrence
-# more than 400 years away is not found (the rule counts as exhausted), and the search costs
-# tens of milliseconds at most (a monthly rule, 9,600 months).
+# same dates moved by whole cycles to start between SEARCH_YEARS and SEARCH_YEARS + 400 years
+# before 9999: an occurrence more than SEARCH_YEARS after the start is not found (the rule
+# counts as exhausted), which a yearly rule's longest step (999 years) never is, and the
+# search costs tens of milliseconds at most (a monthly rule that never matches).
 CYCLE_YEARS: Final = 400
-LAST_SEARCH_START: Final = 9999 - 2 * CYCLE_YEARS + 1
+SEARCH_YEARS: Final = MAX_INTERVAL + 1
+LAST_SEARCH_START: Final = 9999 - SEARCH_YEARS
 
 _DAY = re.compile(r"([+-]?[1-5])?(MO|TU|WE|TH|FR|SA|SU)")
 _NUMBER = re.compile(r"[+-]?[0-9]{1,4}")
@@ -83,7 +85,7 @@ class Rule:
 
     def next_after(self, start: datetime) -> datetime | None:
         """The first occurrence after `start` (a local wall time, naive), or None when the rule
-        is exhausted by COUNT, or has none within the search (CYCLE_YEARS)."""
+        is exhausted by COUNT, or has none within SEARCH_YEARS of `start`."""
         if self.count is not None and self.count <= 1:
             return None
         weekdays = {day.weekday for day in self.weekdays}

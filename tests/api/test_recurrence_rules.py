@@ -273,6 +273,14 @@ def test_count_1_is_the_last_occurrence(count: int, exhausted: bool) -> None:
         pytest.param(
             "FREQ=YEARLY;INTERVAL=300", datetime(2027, 5, 1), datetime(2327, 5, 1), id="far"
         ),
+        # The longest step the subset allows, from starts whose search begins at the latest
+        # point of its 400-year cycle (2227) and at the cycle's turn (2400).
+        pytest.param(
+            "FREQ=YEARLY;INTERVAL=999", datetime(2227, 5, 1), datetime(3226, 5, 1), id="999-years"
+        ),
+        pytest.param(
+            "FREQ=YEARLY;INTERVAL=999", datetime(2400, 5, 1), datetime(3399, 5, 1), id="999-cycle"
+        ),
     ],
 )
 def test_the_next_occurrence_is_the_rules_first_moment_after_the_start(
