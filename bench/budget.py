@@ -7,6 +7,8 @@ the commit that added that file, checked out as a temporary git worktree. Both t
 measured by bench.inprocess (sequential requests straight to the ASGI app, CPU time per
 request), on SQLite and on PostgreSQL, in separate processes interleaved run by run; the
 medians are compared. Exit 0 within budget, 1 over it, 2 when it cannot measure.
+`--against 1.3.0` compares with an earlier release instead (what a user upgrading from it
+feels), `--against PATH` with any checkout.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.inprocess import Databases, run_child, supported_operations
+from speclang.changelog import SEMANTIC_VERSION
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,18 +54,26 @@ def _git(*arguments: str) -> str:
 
 def last_release() -> tuple[str, str]:
     """The newest released version and the commit that added its document."""
+    return release()
+
+
+def release(version: str | None = None) -> tuple[str, str]:
+    """A released version (the newest when None) and the commit that added its document."""
     released = sorted(RELEASES.glob("*.json"), key=_version)
     if not released:
         raise CannotMeasure(f"no release in {RELEASES.relative_to(REPO_ROOT)}")
-    newest = released[-1]
-    relative = newest.relative_to(REPO_ROOT).as_posix()
+    chosen = released[-1] if version is None else RELEASES / f"{version}.json"
+    if chosen not in released:
+        names = ", ".join(path.stem for path in released)
+        raise CannotMeasure(f"{version} is not a release (released: {names})")
+    relative = chosen.relative_to(REPO_ROOT).as_posix()
     if _git("rev-parse", "--is-shallow-repository") == "true":
         # A shallow clone may lack the release's commit; the history is fetched once.
         subprocess.run(["git", "fetch", "--quiet", "--unshallow"], cwd=REPO_ROOT, check=False)
     commit = _git("log", "--diff-filter=A", "--format=%H", "-1", "--", relative)
     if not commit:
         raise CannotMeasure(f"no commit in this clone's history adds {relative}")
-    return newest.stem, commit
+    return chosen.stem, commit
 
 
 @contextmanager
@@ -211,19 +222,28 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=150, help="requests before measuring")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
     parser.add_argument(
-        "--against", type=Path, help="a checkout to compare with instead of the last release"
+        "--against",
+        metavar="VERSION|PATH",
+        help="a release (1.3.0) or a checkout of this project to compare with, instead of the "
+        "last release",
     )
     arguments = parser.parse_args(argv)
     try:
         accepted = accepted_costs()
         with tempfile.TemporaryDirectory(prefix="bench-budget-") as scratch_name:
             scratch = Path(scratch_name)
-            if arguments.against:
-                version = arguments.against.name
-                print(f"== performance budget: this tree against {arguments.against}")
-                cells = measure(arguments.against.resolve(), arguments, scratch)
+            against = arguments.against
+            if against and not SEMANTIC_VERSION.fullmatch(against):
+                tree = Path(against).resolve()
+                if not (tree / "openapi" / "openapi.json").is_file():
+                    raise CannotMeasure(
+                        f"{against} is neither a release (X.Y.Z) nor a checkout of this project"
+                    )
+                version = tree.name
+                print(f"== performance budget: this tree against {against}")
+                cells = measure(tree, arguments, scratch)
             else:
-                version, commit = last_release()
+                version, commit = release(against)
                 print(f"== performance budget: this tree against release {version} ({commit[:12]})")
                 with worktree(commit, scratch) as release_tree:
                     cells = measure(release_tree, arguments, scratch)

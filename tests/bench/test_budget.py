@@ -14,6 +14,8 @@ from bench.budget import (
     Cell,
     accepted_costs,
     last_release,
+    main,
+    release,
     render,
     verdict,
 )
@@ -81,3 +83,24 @@ def test_the_last_release_is_the_highest_version_and_the_commit_that_added_it() 
         skip_or_fail(f"this clone cannot name the release's commit: {error}")
     assert version == released[-1].stem
     assert len(commit) == 40
+
+
+def test_an_earlier_release_is_found_by_its_version_and_an_unknown_one_is_named() -> None:
+    try:
+        version, commit = release("1.3.0")
+    except CannotMeasure as error:
+        skip_or_fail(f"this clone cannot name the release's commit: {error}")
+    assert version == "1.3.0"
+    assert commit != last_release()[1]
+    with pytest.raises(CannotMeasure, match=r"^1\.3\.9 is not a release \(released: 1\.0\.0, "):
+        release("1.3.9")
+
+
+def test_against_what_is_neither_a_release_nor_a_checkout_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--against", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"bench-check cannot measure: {tmp_path} is neither a release (X.Y.Z) nor a checkout "
+        "of this project\n"
+    )
