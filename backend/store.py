@@ -1,14 +1,15 @@
-"""The queries: every read and write of tasks, always filtered by owner. SQL lives here only."""
+"""The task store: every read and write of tasks, always filtered by owner. The SQL of
+writes and single reads lives here; lists are read by backend/pages.py (their SQL in
+backend/listing.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal, NewType, overload
 
-from pydantic import TypeAdapter
 from sqlalchemy import (
     BigInteger,
     ClauseElement,
@@ -26,29 +27,15 @@ from sqlalchemy import (
     update,
 )
 
-from backend import listing
 from backend.db import Database, Row, Statement, Transaction
 from backend.filters import TaskFilters
-from backend.listing import (
-    FilterShape,
-    Plan,
-    bound_params,
-    cursor_params,
-    dated_statement,
-    filter_params,
-    list_statement,
-    planned_per_call,
-    plans_for,
-    reminder_statement,
-    undated_statement,
-    window_end_statement,
-)
-from backend.match_probe import few_matches, probe_params, probe_statement
 from backend.models import PRIORITY_RANKS
-from backend.pagination import Cursor, SortKey
+from backend.pages import Page, TaskPages
+from backend.pagination import Cursor
 from backend.preconditions import Expected, PreconditionFailed
 from backend.schedule import SCHEDULE_COLUMNS, SCHEDULE_FIELDS, Schedule
 from backend.search import fold
+from backend.statements import StatementCache
 from backend.task_table import COLUMNS, tasks
 from generated.models import (
     Task,
@@ -67,7 +54,6 @@ CONTENT_COLUMNS = (
 )
 CREATE_COLUMNS = (*CONTENT_COLUMNS, *SCHEDULE_COLUMNS)
 UPDATE_FIELDS = ("title", "description", "completed", "priority", "tags")
-MAX_CACHED_STATEMENTS = 1_000
 # The version of a new task (the column's default): its first ETag.
 INITIAL_VERSION = 1
 
@@ -78,17 +64,6 @@ class TaskNotFound(Exception):
     def __init__(self, task_id: int) -> None:
         super().__init__(f"no task {task_id}")
         self.task_id = task_id
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    tasks: list[Task]
-    next_cursor: Cursor | None
-
-
-# Validating rows in pydantic-core costs less than constructing models in Python (measured:
-# 70 against 156 us for a page of 20), and holds stored data to the contract too.
-_TASKS = TypeAdapter(list[Task])
 
 
 def _task(row: Row) -> Task:
@@ -228,36 +203,13 @@ LOCKED_COLUMNS = (
 
 
 class TaskStore:
-    """Tasks of one database. Every operation is one SQL statement, filtered by owner."""
+    """Tasks of one database, every statement filtered by owner: one statement per write,
+    except a completion that creates the next occurrence (one transaction)."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._statements: dict[tuple[object, ...], Statement] = {}
-
-    def _statement(
-        self,
-        key: tuple[object, ...],
-        build: Callable[[], ClauseElement],
-        *,
-        planned_per_call: bool = False,
-    ) -> Statement:
-        """Compile each statement once for this database's dialect.
-
-        Filters combine into tens of thousands of statement shapes (up to 50 words, 5 tags,
-        ...); past MAX_CACHED_STATEMENTS a rare shape is compiled for its request only, so
-        requests cannot grow the cache without bound.
-        """
-        statement = self._statements.get(key)
-        if statement is None:
-            compiled = self.database.compile(build())
-            statement = replace(compiled, planned_per_call=planned_per_call)
-            if len(self._statements) < MAX_CACHED_STATEMENTS:
-                self._statements[key] = statement
-        return statement
-
-    @property
-    def _postgres(self) -> bool:
-        return self.database.dialect.name == "postgresql"
+        self._statement = StatementCache(database)
+        self._pages = TaskPages(database, self._statement)
 
     async def list_tasks(
         self,
@@ -267,125 +219,8 @@ class TaskStore:
         limit: int,
         after: Cursor | None,
     ) -> Page:
-        """One page of the owner's tasks; fetches one row more to know if a page follows."""
-        shape = FilterShape.of(filters)
-        postgres = self._postgres
-        base = {"owner": owner, **filter_params(filters, postgres)}
-        if sort is TaskSort.DUE_DATE:
-            rows = await self._list_by_due_date(shape, base, limit + 1, after)
-        elif sort is TaskSort.REMIND_AT:
-            statement = self._statement(
-                ("reminders", shape, after is not None),
-                lambda: reminder_statement(shape, after is not None, postgres),
-                planned_per_call=planned_per_call(shape, Plan.RANGE),
-            )
-            window = {**base, "limit": limit + 1}
-            if after is not None:
-                window |= cursor_params(after)
-            rows = await self.database.fetch(statement, window)
-        else:
-            params: dict[str, Any] = {**base, "limit": limit + 1}
-            if after is not None:
-                params |= cursor_params(after)
-            plans = plans_for(shape, postgres)
-            rows = await self._list_in_order(shape, sort, after is not None, params, plans)
-        page = _TASKS.validate_python(rows[:limit])
-        if len(rows) <= limit:
-            return Page(page, None)
-        last = page[-1]
-        key: SortKey
-        if sort is TaskSort.CREATED:
-            key = last.created_at
-        elif sort is TaskSort.TITLE:
-            key = last.title
-        elif sort is TaskSort.PRIORITY:
-            key = (PRIORITY_RANKS[last.priority.value], last.created_at)
-        elif sort is TaskSort.REMIND_AT:
-            key = last.remind_at
-        else:
-            key = last.due_date
-        return Page(page, Cursor(sort, filters.status, key, last.id, filters.digest()))
-
-    async def _list_in_order(
-        self,
-        shape: FilterShape,
-        sort: TaskSort,
-        paged: bool,
-        params: dict[str, Any],
-        plans: list[Plan],
-    ) -> list[Row]:
-        """Rows of a created, title or priority list: the owner's range, or (with a tag or
-        words) a window of it when that fills the page, else the second plan (see plans_for)."""
-        postgres = self._postgres
-        if plans:
-            end_statement = self._statement(
-                ("window end", sort, paged), lambda: window_end_statement(sort, paged)
-            )
-            ends = await self.database.fetch(
-                end_statement, {**params, "window": listing.WINDOW_ROWS}
-            )
-            if not ends:  # the rest of the range is within one window: read it all
-                plans = []
-            elif await self._few_matches(shape, params):
-                plans = [Plan.MATCHES]
-            else:
-                params = {**params, **bound_params(ends[0], sort)}
-        rows: list[Row] = []
-        for plan in plans or [Plan.RANGE]:
-            statement = self._statement(
-                ("list", shape, sort, paged, plan),
-                partial(list_statement, shape, sort, paged, postgres, plan),
-                planned_per_call=planned_per_call(shape, plan),
-            )
-            rows = await self.database.fetch(statement, params)
-            if plan is not Plan.WINDOW or len(rows) == params["limit"]:
-                break  # a full page from the window is the page: its rows come first
-        return rows
-
-    async def _few_matches(self, shape: FilterShape, params: dict[str, Any]) -> bool:
-        """SQLite: whether each tag of a list without words matches so few of the owner's tasks
-        that the list should start from them, not from a window (backend/match_probe.py)."""
-        if self._postgres or not shape.tags or shape.words:
-            return False
-        statement = self._statement(
-            ("match probe", shape.tags), lambda: probe_statement(shape.tags)
-        )
-        counts = await self.database.fetch(statement, {**params, **probe_params()})
-        return few_matches(counts[0])
-
-    async def _list_by_due_date(
-        self, shape: FilterShape, base: dict[str, Any], wanted: int, after: Cursor | None
-    ) -> list[Row]:
-        # Tasks with a due day first, then those without. Each part is one index range scan on
-        # (user_id, due_date, id), the same on both databases whatever they do with NULLs. A
-        # date filter never matches a task without a due day: then the second part is skipped.
-        postgres = self._postgres
-        rows: list[Row] = []
-        in_dated_part = after is None or after.key is not None
-        if in_dated_part:
-            paged = after is not None
-            statement = self._statement(
-                ("dated", shape, paged),
-                lambda: dated_statement(shape, paged, postgres),
-                planned_per_call=planned_per_call(shape, Plan.RANGE),
-            )
-            params: dict[str, Any] = {**base, "limit": wanted}
-            if after is not None:
-                params |= cursor_params(after)
-            rows = await self.database.fetch(statement, params)
-        dated_only = shape.due_from or shape.due_to
-        if len(rows) < wanted and not dated_only:
-            paged = after is not None and not in_dated_part
-            statement = self._statement(
-                ("undated", shape, paged),
-                lambda: undated_statement(shape, paged, postgres),
-                planned_per_call=planned_per_call(shape, Plan.RANGE),
-            )
-            params = {**base, "limit": wanted - len(rows)}
-            if after is not None and paged:
-                params["after_id"] = after.task_id
-            rows.extend(await self.database.fetch(statement, params))
-        return rows
+        """One page of the owner's tasks (backend/pages.py)."""
+        return await self._pages.page(owner, filters, sort, limit, after)
 
     async def get(self, owner: OwnerId, task_id: int) -> StoredTask:
         statement = self._statement(

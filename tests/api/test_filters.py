@@ -257,9 +257,9 @@ async def test_lists_work_once_the_statement_cache_is_full(
     client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Shapes past the cache's bound are compiled per request, with the same answers."""
-    import backend.store
+    import backend.statements
 
-    monkeypatch.setattr(backend.store, "MAX_CACHED_STATEMENTS", 0)
+    monkeypatch.setattr(backend.statements, "MAX_CACHED_STATEMENTS", 0)
     task = await make_task(client, owner, title="cache miss", tags=["c"], priority="low")
     for params in ({"q": "miss cache"}, {"tag": "c", "priority": "low", "sort": "due_date"}):
         response = await client.get(f"/api/{owner}/tasks", params=params, headers=token_for(owner))
