@@ -1,8 +1,9 @@
 """Recurrence rules as plain values: what parse_rule reads or refuses, and where a rule falls.
 
-The HTTP tests (test_recurrence.py) follow rules through completions on both databases;
-these pin each part of the subset, its bounds and its refusals' sentences (a 422's
-message) directly, fast enough to run for every mutant of `make mutate`.
+The HTTP tests (test_recurrence.py, test_schedule_updates.py) follow rules through
+completions on both databases; these pin each part of the subset, its bounds and its
+refusals' sentences (a 422's message) directly, fast enough to run for every mutant of
+`make mutate`.
 """
 
 from __future__ import annotations

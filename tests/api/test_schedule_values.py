@@ -1,10 +1,10 @@
 """A task's schedule as a plain value: its moments, its checks and their sentences, its
 updates and its next occurrence.
 
-test_recurrence.py and test_reminders.py cover the same rules over HTTP on both databases;
-these run in a fraction of a second, for every mutant of `make mutate`, and pin what HTTP
-cannot reach cheaply: moments at the ends of the calendar, a server whose local time zone
-is not UTC.
+test_recurrence.py, test_schedule_updates.py and test_reminders.py cover the same rules over
+HTTP on both databases; these run in a fraction of a second, for every mutant of `make
+mutate`, and pin what HTTP cannot reach cheaply: moments at the ends of the calendar, a
+server whose local time zone is not UTC.
 """
 
 from __future__ import annotations

@@ -49,10 +49,15 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
     "backend/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
     "backend/preconditions.py": ("tests/api/test_conditional_requests.py",),
-    "backend/recurrence.py": ("tests/api/test_recurrence_rules.py", "tests/api/test_recurrence.py"),
+    "backend/recurrence.py": (
+        "tests/api/test_recurrence_rules.py",
+        "tests/api/test_recurrence.py",
+        "tests/api/test_schedule_updates.py",
+    ),
     "backend/schedule.py": (
         "tests/api/test_schedule_values.py",
         "tests/api/test_recurrence.py",
+        "tests/api/test_schedule_updates.py",
         "tests/api/test_reminders.py",
     ),
     "backend/idempotency.py": (
