@@ -28,7 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,29 @@ def pages() -> dict[str, tuple[str, dict[str, Any]]]:
         "priority=high&sort=due_date": (SCALER, {"priority": "high", "sort": "due_date"}),
         "deep page, tag 1%": (SCALER, {"tags": [db.COMMON_TAG], "deep": True}),
     }
+
+
+async def time_page(
+    name: str, database: Any, listing: Callable[[], Awaitable[Any]], calls: int
+) -> tuple[float, float, int]:
+    """`calls` calls of `listing` (a store's list of one page), after a fifth as many that
+    warm the caches and prepare the statements: the median milliseconds of the database's
+    reads (`database.fetching`) and of the whole call, and the page's size."""
+    database_ms, store_ms = [], []
+    gc.collect()
+    tasks = 0
+    for call in range(calls + calls // 5):
+        database.fetching = 0.0
+        started = time.perf_counter()
+        page = await listing()
+        elapsed = time.perf_counter() - started
+        tasks = len(page.tasks)
+        if not tasks:
+            raise SystemExit(f"{name}: no task listed")
+        if call >= calls // 5:
+            database_ms.append(database.fetching * 1000)
+            store_ms.append(elapsed * 1000)
+    return statistics.median(database_ms), statistics.median(store_ms), tasks
 
 
 async def measure(path: Path, rounds: int, calls: int) -> dict[str, dict[str, list[float]]]:
@@ -113,20 +137,10 @@ async def measure(path: Path, rounds: int, calls: int) -> dict[str, dict[str, li
     }
     for _ in range(rounds):
         for name, owner, filters, sort, after in requests:
-            database_ms, store_ms = [], []
-            gc.collect()
-            for call in range(calls + calls // 5):
-                database.fetching = 0.0
-                started = time.perf_counter()
-                page = await store.list_tasks(owner, filters, sort, LIMIT, after)
-                elapsed = time.perf_counter() - started
-                if not page.tasks:
-                    raise SystemExit(f"{name}: no task listed")
-                if call >= calls // 5:  # the first fifth warms the caches up
-                    database_ms.append(database.fetching * 1000)
-                    store_ms.append(elapsed * 1000)
-            figures[name]["database"].append(statistics.median(database_ms))
-            figures[name]["store"].append(statistics.median(store_ms))
+            listing = partial(store.list_tasks, owner, filters, sort, LIMIT, after)
+            database_ms, store_ms, _ = await time_page(name, database, listing, calls)
+            figures[name]["database"].append(database_ms)
+            figures[name]["store"].append(store_ms)
     await database.close()
     return figures
 
@@ -225,21 +239,11 @@ async def measure_reminders(url: str, rounds: int, calls: int) -> dict[str, dict
     try:
         for _ in range(rounds):
             for name, filters, sort in requests:
-                database_ms, store_ms = [], []
-                gc.collect()
-                for call in range(calls + calls // 5):
-                    database.fetching = 0.0
-                    started = time.perf_counter()
-                    page = await store.list_tasks(owner, filters, sort, LIMIT, None)
-                    elapsed = time.perf_counter() - started
-                    if not page.tasks:
-                        raise SystemExit(f"{name}: no task listed")
-                    if call >= calls // 5:  # the first fifth warms the caches (and prepares)
-                        database_ms.append(database.fetching * 1000)
-                        store_ms.append(elapsed * 1000)
-                figures[name]["database"].append(statistics.median(database_ms))
-                figures[name]["store"].append(statistics.median(store_ms))
-                figures[name]["tasks"] = len(page.tasks)
+                listing = partial(store.list_tasks, owner, filters, sort, LIMIT, None)
+                database_ms, store_ms, tasks = await time_page(name, database, listing, calls)
+                figures[name]["database"].append(database_ms)
+                figures[name]["store"].append(store_ms)
+                figures[name]["tasks"] = tasks
     finally:
         await database.close()
     return figures
