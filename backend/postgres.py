@@ -187,6 +187,11 @@ class PostgresDatabase(Database):
                 async with self._connection() as connection:
                     cursor = await self._execute(connection, statement, arguments)
                     return await cursor.fetchall()
+            except psycopg.errors.QueryCanceled as error:
+                # Canceled on a working connection (statement_timeout, mostly a lock held
+                # past it): sent again, it would wait as long again, and the 503 come at
+                # twice DATABASE_TIMEOUT_SECONDS.
+                raise DatabaseUnavailable(type(error).__name__) from error
             except psycopg.OperationalError as error:
                 # A read may be repeated: the connection may have been dropped since its
                 # last use (a server restart); the pool replaces broken connections.
