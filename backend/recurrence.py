@@ -97,10 +97,15 @@ class Rule:
     def _search(self, start: datetime) -> datetime | None:
         shift = CYCLE_YEARS * max(0, (LAST_SEARCH_START - start.year) // CYCLE_YEARS)
         moved = start.replace(year=start.year + shift)
+        # The contract's yearly rule keeps the due day's month: its days of the week, places
+        # in the month (`4TH`) and days of the month fall in that month of each year. RFC 5545
+        # counts a yearly `4TH` in the year and spreads BYDAY and BYMONTHDAY over all twelve
+        # months unless BYMONTH names one, which the subset leaves out: the rule is given it.
         found = rrule.rrule(
             FREQUENCIES[self.frequency],
             dtstart=moved,
             interval=self.interval,
+            bymonth=moved.month if self.frequency == "YEARLY" else None,
             byweekday=self.weekdays or None,
             bymonthday=self.month_days or None,
             cache=False,
