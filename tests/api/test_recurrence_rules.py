@@ -266,6 +266,25 @@ def test_count_1_is_the_last_occurrence(count: int, exhausted: bool) -> None:
             "FREQ=MONTHLY;BYMONTHDAY=-1", MONDAY, datetime(2027, 1, 31, 9, 30), id="last-day"
         ),
         pytest.param("FREQ=YEARLY", datetime(2028, 2, 29), datetime(2032, 2, 29), id="29-february"),
+        # A yearly rule keeps the due day's month (issue 27): Thanksgiving, the fourth
+        # Thursday of November, not of the year (2027-01-28).
+        pytest.param(
+            "FREQ=YEARLY;BYDAY=4TH",
+            datetime(2026, 11, 26, 9, 30),
+            datetime(2027, 11, 25, 9, 30),
+            id="yearly-place",
+        ),
+        # Every Monday of January: after the last of 2027, the first of 2028.
+        pytest.param(
+            "FREQ=YEARLY;BYDAY=MO", datetime(2027, 1, 25), datetime(2028, 1, 3), id="yearly-days"
+        ),
+        # The last day of February, not of March.
+        pytest.param(
+            "FREQ=YEARLY;BYMONTHDAY=-1",
+            datetime(2027, 2, 28),
+            datetime(2028, 2, 29),
+            id="yearly-month-day",
+        ),
         pytest.param(
             "FREQ=YEARLY;INTERVAL=2", datetime(9996, 3, 1), datetime(9998, 3, 1), id="near-9999"
         ),
@@ -296,6 +315,8 @@ def test_the_next_occurrence_is_the_rules_first_moment_after_the_start(
         pytest.param("FREQ=DAILY", datetime(9999, 12, 31), id="after-9999"),
         # The fifth Monday of a month is never its 1st.
         pytest.param("FREQ=MONTHLY;BYDAY=5MO;BYMONTHDAY=1", MONDAY, id="never"),
+        # A yearly rule from an April day: April has no 31st (May's is not this rule's).
+        pytest.param("FREQ=YEARLY;BYMONTHDAY=31", datetime(2027, 4, 30), id="never-yearly"),
     ],
 )
 def test_a_rule_with_no_occurrence_left_gives_none(text: str, start: datetime) -> None:
