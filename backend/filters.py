@@ -44,8 +44,8 @@ class TaskFilters:
             due_from=due_from,
             due_to=due_to,
             words=query_words(query) if query is not None else (),
-            remind_from=remind_from,
-            remind_to=remind_to,
+            remind_from=in_utc(remind_from),
+            remind_to=in_utc(remind_to),
         )
 
     def digest(self) -> str:
@@ -69,6 +69,19 @@ class TaskFilters:
         return base64.urlsafe_b64encode(hashed[:12]).decode()
 
 
+def in_utc(moment: datetime | None) -> datetime | None:
+    """A window's bound in UTC. At the calendar's ends a moment may fall outside the years 1
+    to 9999 in UTC (`0001-01-01T00:00:00+14:00`): it is before, or after, every moment a
+    task can hold, so the first or the last moment of the calendar selects the same tasks."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
 def _instant(moment: datetime | None) -> str | None:
     """A moment as the same text whatever offset it was given with."""
-    return None if moment is None else moment.astimezone(UTC).isoformat()
+    utc = in_utc(moment)
+    return None if utc is None else utc.isoformat()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 # already refused anything else, so this only splits.
 ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 ANY = "*"
+MAX_VERSION_DIGITS = 18
 
 
 class PreconditionFailed(Exception):
@@ -51,9 +52,20 @@ def expected_of(if_match: str) -> Expected:
     versions = {
         int(opaque)
         for weak, opaque in ENTITY_TAG.findall(if_match)
-        if not weak and opaque.isdigit() and opaque.isascii() and len(opaque) <= 18
+        if not weak and _is_version(opaque)
     }
     return Expected(tuple(sorted(versions)))
+
+
+def _is_version(opaque: str) -> bool:
+    """Whether an opaque tag is one etag_of() writes: the strong comparison is character by
+    character, so `"01"` is not `"1"`. 18 digits at most: any version fits a 64-bit column."""
+    return (
+        opaque.isascii()
+        and opaque.isdigit()
+        and not opaque.startswith("0")
+        and len(opaque) <= MAX_VERSION_DIGITS
+    )
 
 
 def none_match(if_none_match: str, version: int) -> bool:

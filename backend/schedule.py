@@ -6,12 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from importlib import resources
 from typing import Any, Final
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from backend.recurrence import InvalidRule, parse_rule
 
 DEFAULT_TIME_ZONE: Final = "UTC"
+# The zones of the pinned `tzdata` package, names and rules, so that a task means the same on
+# every host: a host's zoneinfo folder also holds `localtime` (whatever the host's zone is),
+# and its rules may be of another IANA release. `Factory` is in the IANA data, but is not a
+# place: its offset is 0 and its abbreviation says "local time zone must be set".
+ZONE_DATA: Final = "tzdata"
+NOT_A_PLACE: Final = frozenset({"Factory"})
 # The fields of a task that make its schedule, as clients send them.
 SCHEDULE_FIELDS: Final = (
     "due_date",
@@ -34,17 +41,26 @@ class InvalidSchedule(Exception):
 
 
 @cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+def zone_names() -> frozenset[str]:
+    """Every name `time_zone` accepts: the IANA zones and links of the pinned tzdata."""
+    listed = resources.files(ZONE_DATA).joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listed.split()) - NOT_A_PLACE
 
 
 def zone_of(name: str) -> ZoneInfo:
     """The IANA time zone of this name, or InvalidSchedule naming `time_zone`."""
-    if name != DEFAULT_TIME_ZONE and name not in _zone_names():
+    if name not in zone_names():
         raise InvalidSchedule(
             "time_zone", f"`{name}` is not an IANA time zone name (such as Europe/Berlin or UTC)"
         )
-    return ZoneInfo(name)
+    return _zone(name)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    rules = resources.files(ZONE_DATA).joinpath("zoneinfo", *name.split("/"))
+    with rules.open("rb") as data:
+        return ZoneInfo.from_file(data, key=name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +152,19 @@ class Schedule:
 
     def next_occurrence(self) -> Schedule | None:
         """The schedule of the next occurrence, from this one's due moment; None when the task
-        does not recur or its rule is exhausted."""
+        does not recur or its rule is exhausted, which it is once its next due moment falls
+        after 9999-12-31 in UTC (past the calendar's end, as if the rule stopped there)."""
         if self.recurrence is None or self.due_date is None:
             return None
         rule = parse_rule(self.recurrence)
         following = rule.next_after(self.start())
         if following is None:
             return None
-        zone = zone_of(self.time_zone)
-        if not rule.allows(following.replace(tzinfo=zone).astimezone(UTC), following.date()):
+        try:
+            moment = following.replace(tzinfo=zone_of(self.time_zone)).astimezone(UTC)
+        except OverflowError:
+            return None
+        if not rule.allows(moment, following.date()):
             return None
         due_time = None if self.due_time is None else following.strftime("%H:%M")
         return replace(

@@ -27,8 +27,6 @@ from backend.db import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-# SQLAlchemy's own text form of a UTC timestamp on SQLite, which sorts chronologically.
-SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 # WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail.
 SQLITE_PRAGMAS = (
@@ -68,7 +66,15 @@ def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
 
 def _decode_timestamp(value: str) -> datetime:
     # Stored without an offset, always UTC; parsing the offset is faster than adding tzinfo.
-    return datetime.fromisoformat(value + "+00:00")
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        # Release 1.4.2 wrote the years before 1000 unpadded (`362-06-25 ...`); migration
+        # 0006 pads the rows it finds, and a row a 1.4.2 server writes later still reads.
+        year, dash, rest = value.partition("-")
+        if not dash or not year.isdigit():
+            raise
+        return datetime.fromisoformat(f"{int(year):04d}-{rest}+00:00")
 
 
 def _decode_date(value: str) -> date:
@@ -83,9 +89,17 @@ def _decode_json(value: str) -> Any:
     return orjson.loads(value)
 
 
+def sqlite_timestamp(moment: datetime) -> str:
+    """An aware moment as SQLite stores it: SQLAlchemy's text form of the UTC time.
+
+    It sorts chronologically because every field is zero-padded, the year too, which
+    strftime's `%Y` does not pad on glibc (the year 362 would sort after 2026)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def _encode_sqlite(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
+        return sqlite_timestamp(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):

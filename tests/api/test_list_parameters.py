@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -96,7 +96,10 @@ def encoded(fields: list[object]) -> str:
         (TaskSort.DUE_DATE, date(2026, 12, 24)),
         (TaskSort.DUE_DATE, None),
         (TaskSort.PRIORITY, (3, CREATED)),
-        (TaskSort.PRIORITY, (1, CREATED.astimezone(timezone(timedelta(hours=5, minutes=30))))),
+        (TaskSort.PRIORITY, (1, CREATED.replace(microsecond=0))),
+        (TaskSort.REMIND_AT, datetime(1, 1, 1, tzinfo=UTC)),
+        (TaskSort.REMIND_AT, datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
+        (TaskSort.TITLE, "é" * 200),
     ],
 )
 @pytest.mark.parametrize("digest", ["", "JigsTz21Hx2HK2qB"])
@@ -174,6 +177,22 @@ def test_a_cursor_longer_than_the_limit_is_too_long() -> None:
         (TaskSort.PRIORITY, ["priority", "all", [3, "soon"], 7]),
         (TaskSort.PRIORITY, ["priority", "all", 5, 7]),
         (TaskSort.TITLE, ["title", "all", ["a", "b"], 7]),
+        # Forged: each field out of what the server issues (ids are 64-bit, keys are in UTC
+        # and in the server's own text form, titles are storable).
+        (TaskSort.CREATED, ["created", "all", CREATED.isoformat(), 2**63]),
+        (TaskSort.TITLE, ["title", "all", "a", 2**64 + 1]),
+        (TaskSort.TITLE, ["title", "all", "\ud800", 7]),
+        (TaskSort.TITLE, ["title", "all", "a\u0000b", 7]),
+        (TaskSort.TITLE, ["title", "all", "t" * 201, 7]),
+        (TaskSort.CREATED, ["created", "all", "9999-12-31T23:59:59-14:00", 7]),
+        (TaskSort.CREATED, ["created", "all", "0001-01-01T00:00:00+14:00", 7]),
+        (TaskSort.CREATED, ["created", "all", "2026-12-01T08:30:15+05:30", 7]),
+        (TaskSort.CREATED, ["created", "all", "2026-12-01T08:30:15.250+00:00", 7]),
+        (TaskSort.CREATED, ["created", "all", "2026-12-01 08:30:15+00:00", 7]),
+        (TaskSort.REMIND_AT, ["remind_at", "all", "9999-12-31T23:59:59-00:01", 7]),
+        (TaskSort.PRIORITY, ["priority", "all", [3, "0001-01-01T00:00:00+14:00"], 7]),
+        (TaskSort.DUE_DATE, ["due_date", "all", "20261201", 7]),
+        (TaskSort.DUE_DATE, ["due_date", "all", "2026-W49-1", 7]),
     ],
 )
 def test_a_malformed_cursor_is_refused(sort: TaskSort, fields: list[object]) -> None:
@@ -182,11 +201,19 @@ def test_a_malformed_cursor_is_refused(sort: TaskSort, fields: list[object]) -> 
     assert raised.value.reason == MALFORMED
 
 
-@pytest.mark.parametrize("text", ["!!!!", "e30", "bm90IGpzb24", "W10", "Ig"])
+@pytest.mark.parametrize(
+    "text", ["!!!!", "e30", "bm90IGpzb24", "W10", "Ig", "W10=", "W1.0", "W 10", "W1+0", "W1/0"]
+)
 def test_a_cursor_that_is_not_a_list_of_fields_is_malformed(text: str) -> None:
     with pytest.raises(InvalidCursor) as raised:
         decode_cursor(text, TaskSort.TITLE, TaskStatusFilter.ALL, "")
     assert raised.value.reason == MALFORMED
+
+
+def test_the_largest_64_bit_id_is_accepted() -> None:
+    fields: list[object] = ["title", "all", "a", 2**63 - 1]
+    cursor = decode_cursor(encoded(fields), TaskSort.TITLE, TaskStatusFilter.ALL, "")
+    assert cursor.task_id == 2**63 - 1
 
 
 def test_task_id_zero_is_accepted() -> None:

@@ -21,7 +21,6 @@ from backend.main import create_app
 from backend.schema import alembic_config, head_revision
 from backend.search import fold
 from backend.settings import Settings
-from backend.sqlite import SQLITE_TIMESTAMP_FORMAT
 from tests.conftest import DATABASES, SECRET, token_for
 from tests.support.postgres import PostgresServer
 
@@ -35,6 +34,8 @@ OLD_COLUMNS = (
     "created_at",
     "updated_at",
 )
+# How releases 1.0 to 1.4.2 wrote a timestamp on SQLite (the year unpadded before 1000).
+OLD_SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 TITLES = ("Buy MILK", "été à Paris", "Straße", "x", "50% off", "emoji 🎉", "t" * 200)
 TAG_SETS: tuple[list[str], ...] = (["home"], [], ["urgent", "work"], ["a-b_c", "home"])
 SEEDED_TABLES = ("tasks", "task_tag")
@@ -83,8 +84,8 @@ def fill_revision_1(url: str) -> None:
                 "description": None if index % 4 == 0 else f"details {index} ÉTÉ",
                 "completed": index % 2 == 0,
                 "due_date": None if index % 5 == 0 else date(2026, 12, 1 + index % 28),
-                "created_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
-                "updated_at": updated.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else updated,
+                "created_at": created.strftime(OLD_SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
+                "updated_at": updated.strftime(OLD_SQLITE_TIMESTAMP_FORMAT) if sqlite else updated,
             }
         )
     columns = ", ".join(OLD_COLUMNS[1:])
@@ -115,8 +116,8 @@ def fill_revision_2(url: str) -> None:
                 "description": description,
                 "completed": index % 2 == 1,
                 "due_date": None if index % 4 == 0 else date(2027, 1, 1 + index),
-                "created_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
-                "updated_at": created.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
+                "created_at": created.strftime(OLD_SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
+                "updated_at": created.strftime(OLD_SQLITE_TIMESTAMP_FORMAT) if sqlite else created,
                 "priority": 1 + index % 3,
                 "tags": json.dumps(tags) if sqlite else tags,
                 "title_folded": fold(title),

@@ -28,7 +28,7 @@ from backend.filters import TaskFilters
 from backend.schema import upgrade_to_head
 from backend.search import fold
 from backend.settings import Settings
-from backend.sqlite import SQLITE_TIMESTAMP_FORMAT
+from backend.sqlite import sqlite_timestamp
 from backend.store import OwnerId, TaskStore
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET
@@ -61,7 +61,7 @@ def task_rows(sqlite: bool) -> Iterator[dict[str, Any]]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
 
     def moment(value: datetime | None) -> datetime | str | None:
-        return value.strftime(SQLITE_TIMESTAMP_FORMAT) if sqlite and value else value
+        return sqlite_timestamp(value) if sqlite and value else value
 
     for index in range(TASKS):
         title = f"task {index} zebra" if index % RARE_EVERY == 7 else f"task {index} errand"
@@ -150,7 +150,7 @@ def filters_of(query: Mapping[str, list[str]]) -> tuple[TaskFilters, TaskSort]:
 def sqlite_value(value: Any) -> Any:
     """A parameter as the server binds it on SQLite: moments as stored, UTC text."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP_FORMAT)
+        return sqlite_timestamp(value)
     return value.isoformat() if isinstance(value, date) else value
 
 

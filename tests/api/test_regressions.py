@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy
+from alembic import command
 
 from backend.auth import mint_token
 from backend.db import Statement, connect
 from backend.filters import TaskFilters
 from backend.main import create_app
-from backend.schema import head_revision, upgrade_to_head
+from backend.schema import alembic_config, head_revision, upgrade_to_head
 from backend.settings import Settings
 from backend.store import OwnerId, TaskStore
 from generated.models import TaskSort, TaskStatusFilter
@@ -218,3 +219,122 @@ async def test_lists_with_a_word_or_a_tag_are_planned_for_their_values(postgres_
     texts = [row["statement"] for row in prepared]
     assert any("FROM tasks" in text for text in texts), "the plain list is prepared"
     assert not [text for text in texts if "folded" in text or "task_tag" in text]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("tag", ['"01"', '"000000000000000001"', '"+1"', 'W/"1"'])
+async def test_if_match_compares_strongly_character_by_character(
+    client: httpx.AsyncClient, tag: str
+) -> None:
+    """`If-Match: "01"` used to match the ETag `"1"` (the tag was read as a number)."""
+    owner = new_owner()
+    task = await make_task(client, owner)
+    url = f"/api/{owner}/tasks/{task['id']}"
+    refused = await client.put(
+        url, json={"title": "b"}, headers={**token_for(owner), "If-Match": tag}
+    )
+    assert refused.status_code == 412, refused.text
+    assert (await client.get(url, headers=token_for(owner))).json()["title"] == "a task"
+    matched = await client.put(
+        url, json={"title": "b"}, headers={**token_for(owner), "If-Match": '"1"'}
+    )
+    assert matched.status_code == 200, matched.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "zone", ["localtime", "Factory", "posixrules", "posix/Europe/Berlin", "right/UTC"]
+)
+async def test_a_host_dependent_zone_name_is_not_a_time_zone(
+    client: httpx.AsyncClient, zone: str
+) -> None:
+    """`localtime` (the host's own zone) and `Factory` were accepted as IANA names."""
+    owner = new_owner()
+    response = await client.post(
+        f"/api/{owner}/tasks",
+        json={"title": "t", "due_date": "2027-01-01", "time_zone": zone},
+        headers=token_for(owner),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "location": "body.time_zone",
+            "message": f"`{zone}` is not an IANA time zone name (such as Europe/Berlin or UTC)",
+        }
+    ]
+
+
+# Moments as release 1.4.2 wrote them on SQLite (strftime's %Y: the year unpadded).
+UNPADDED = {"due_at": "362-06-25 09:00:00.000000", "remind_at": "362-06-25 08:00:00.000000"}
+PADDED = {"due_at": "0362-06-25 09:00:00.000000", "remind_at": "0362-06-25 08:00:00.000000"}
+
+
+def _insert_as_release_1_4_2(url: str, owner: str) -> int:
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        inserted = connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO tasks (user_id, title, created_at, updated_at, tags, due_date,"
+                " due_time, due_at, remind_before_minutes, remind_at) VALUES (:owner, 'old',"
+                " '2026-12-01 08:00:00.000000', '2026-12-01 08:00:00.000000', '[]',"
+                " '0362-06-25', '09:00', :due_at, 60, :remind_at) RETURNING id"
+            ),
+            {"owner": owner, **UNPADDED},
+        ).scalar_one()
+    engine.dispose()
+    return int(inserted)
+
+
+def _stored_moments(url: str, task_id: int) -> dict[str, str]:
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sqlalchemy.text("SELECT due_at, remind_at FROM tasks WHERE id = :id"), {"id": task_id}
+        ).one()
+    engine.dispose()
+    return {"due_at": row.due_at, "remind_at": row.remind_at}
+
+
+async def _read_back(url: str, owner: str, task_id: int) -> None:
+    """The owner's every list and the get read the task, with its moments."""
+    app = create_app(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for sort in TaskSort:
+                listed = await client.get(
+                    f"/api/{owner}/tasks", params={"sort": sort.value}, headers=token_for(owner)
+                )
+                assert [task["id"] for task in listed.json()] == [task_id], sort
+            got = (
+                await client.get(f"/api/{owner}/tasks/{task_id}", headers=token_for(owner))
+            ).json()
+    assert (got["due_at"], got["remind_at"]) == ("0362-06-25T09:00:00Z", "0362-06-25T08:00:00Z")
+
+
+@pytest.mark.anyio
+async def test_a_sqlite_row_of_release_1_4_2_before_the_year_1000_is_padded_by_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """Release 1.4.2 stored `362-06-25 ...`, which no list of the owner could read again."""
+    url = f"sqlite:///{tmp_path / 'todo.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "0005")
+    owner = new_owner()
+    task_id = _insert_as_release_1_4_2(url, owner)
+    upgrade_to_head(url)
+    assert _stored_moments(url, task_id) == PADDED
+    await _read_back(url, owner, task_id)
+
+
+@pytest.mark.anyio
+async def test_a_sqlite_row_written_unpadded_after_the_upgrade_still_reads(
+    tmp_path: Path,
+) -> None:
+    """A 1.4.2 server run again on an upgraded file (a rollback) writes the old form."""
+    url = f"sqlite:///{tmp_path / 'todo.db'}"
+    upgrade_to_head(url)
+    owner = new_owner()
+    task_id = _insert_as_release_1_4_2(url, owner)
+    assert _stored_moments(url, task_id) == UNPADDED
+    await _read_back(url, owner, task_id)
