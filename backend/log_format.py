@@ -2,7 +2,8 @@
 
 Applies to the `backend` loggers (the access log and the application's messages). In JSON,
 uvicorn's own lines in a worker (startup, shutdown, the traceback of an unexpected error)
-become JSON too; the few it writes before the app is loaded keep uvicorn's text.
+become JSON too. uvicorn's main process never loads the app: `uvicorn_json_logging.json`,
+the production command's `--log-config`, gives its lines `JsonFormatter` as well.
 """
 
 from __future__ import annotations

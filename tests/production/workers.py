@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.live_server import LiveServer
+from tests.support.live_server import ROOT, LiveServer
 from tests.support.load import Ledger, acknowledged_fields, fields_of, listed_tasks
 
 ACCESS_LOGGER = "backend.access"
@@ -24,6 +24,9 @@ LOG_DEADLINE_SECONDS = 10.0
 MAX_CONNECTION_ATTEMPTS = 4000
 CONNECTIONS_PER_BATCH = 50
 PRODUCTION_ENV = {"LOG_FORMAT": "json"}
+JSON_LOG_CONFIG = ROOT / "uvicorn_json_logging.json"
+# The docs' command in full: its `--log-config` as the variable uvicorn's command line reads.
+DOCUMENTED_ENV = {**PRODUCTION_ENV, "UVICORN_LOG_CONFIG": str(JSON_LOG_CONFIG)}
 # Made once and shared: httpx builds one per client otherwise, ~35 ms each.
 TLS_CONTEXT = ssl.create_default_context()
 
@@ -37,6 +40,22 @@ def access_lines(server: LiveServer) -> list[dict[str, Any]]:
             if entry.get("logger") == ACCESS_LOGGER:
                 lines.append(entry)
     return lines
+
+
+def json_and_text_lines(log_text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """A log's JSON objects, and the lines that are not one."""
+    entries: list[dict[str, Any]] = []
+    text_lines: list[str] = []
+    for line in log_text.splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            entry = None
+        if isinstance(entry, dict):
+            entries.append(entry)
+        else:
+            text_lines.append(line)
+    return entries, text_lines
 
 
 def pids_of(server: LiveServer, request_ids: list[str]) -> dict[str, int]:
