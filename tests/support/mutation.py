@@ -32,6 +32,15 @@ JOBS: Final = os.environ.get("MUTATE_JOBS", "1")  # the machine's two cores are 
 SQLITE_ONLY: Final = ("-k", "not postgres")
 BOTH_DATABASES: Final = frozenset({"backend/idempotency.py"})
 
+LIST_TESTS: Final = (
+    "tests/api/test_list_parameters.py",
+    "tests/api/test_list.py",
+    "tests/api/test_filters.py",
+    "tests/api/test_search.py",
+    "tests/api/test_query_plans.py",
+    "tests/api/test_reminders.py",
+)
+
 # Module -> the fast tests that exercise it (each runs in a few seconds).
 MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/auth.py": (
@@ -39,6 +48,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/auth/test_jwk_selection.py",
         "tests/auth/test_refusal_reasons.py",
         "tests/auth/test_jwks_defaults.py",
+        "tests/auth/test_verifier_rules.py",
     ),
     "backend/jwks.py": (
         "tests/auth/test_jwk_selection.py",
@@ -65,6 +75,15 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/api/test_idempotency.py",
         "tests/api/test_idempotency_stale.py",
     ),
+    # The HTTP edge: body admission, the access log's redaction, CORS.
+    "backend/body_limits.py": ("tests/api/test_body_limits.py", "tests/api/test_errors.py"),
+    "backend/log_redaction.py": ("tests/security/test_log_redaction.py",),
+    "backend/cors.py": ("tests/api/test_cors.py", "tests/api/test_cors_credentials.py"),
+    # The list's reads: its plans and statements, their cache, the probe of its tags.
+    "backend/match_probe.py": ("tests/api/test_match_probe.py", "tests/api/test_query_plans.py"),
+    "backend/listing.py": LIST_TESTS,
+    "backend/pages.py": LIST_TESTS,
+    "backend/statements.py": ("tests/api/test_statement_cache.py",),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
     "contractdiff/policy.py": (
         "tests/contractdiff/test_policy.py",
