@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 
 from backend.main import create_app
+from backend.preconditions import Expected, etag_of, expected_of
 from backend.settings import Settings
 from tests.conftest import SECRET, new_owner, token_for
 
@@ -292,3 +293,24 @@ async def test_a_tag_past_the_largest_version_is_412_not_an_error(
         )
         expected = 200 if tag.startswith('"1"') else 412
         assert answer.status_code == expected, (tag, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("if_match", "versions"),
+    [
+        ('"1"', (1,)),
+        ('"01"', ()),  # strong comparison is character by character: "01" is not "1"
+        ('"0"', ()),
+        ('"000000000000000001", "7"', (7,)),
+        ('"999999999999999999"', (999_999_999_999_999_999,)),  # 18 digits: any stored version
+        ('"1000000000000000000"', ()),  # 19 digits: none the server has reached
+        ('W/"3", "4", "x4", "4"', (4,)),
+        ("*", None),
+    ],
+)
+def test_if_match_names_the_versions_whose_tag_it_repeats_exactly(
+    if_match: str, versions: tuple[int, ...] | None
+) -> None:
+    assert expected_of(if_match) == Expected(versions)
+    if versions:
+        assert all(etag_of(version) in if_match for version in versions)

@@ -80,7 +80,7 @@ def test_the_start_is_the_due_day_at_its_time_or_at_midnight() -> None:
     assert BERLIN.start() == datetime(2027, 4, 1, 9, 0)
     assert Schedule(due_date=DAY, due_time="23:59").start() == datetime(2027, 4, 1, 23, 59)
     assert Schedule(due_date=DAY, time_zone="Asia/Tokyo").start() == datetime(2027, 4, 1)
-    with pytest.raises(ValueError, match="without a due day"):
+    with pytest.raises(ValueError, match=r"^a schedule without a due day has no start$"):
         Schedule(time_zone="Asia/Tokyo").start()
 
 
@@ -354,6 +354,30 @@ def test_the_next_occurrence_carries_the_schedule_to_the_rules_next_day() -> Non
     )
     assert second.due_at() == datetime(2027, 6, 9, 21, 45, tzinfo=UTC)
     assert second.remind_at() == datetime(2027, 6, 9, 20, 15, tzinfo=UTC)
+
+
+def test_the_next_occurrence_writes_its_due_time_as_hh_mm() -> None:
+    first = Schedule(date(2027, 1, 4), "9:05", "UTC", "FREQ=DAILY")
+    assert first.next_occurrence() == Schedule(date(2027, 1, 5), "09:05", "UTC", "FREQ=DAILY")
+
+
+@pytest.mark.usefixtures("server_in_tokyo")
+@pytest.mark.parametrize(
+    ("zone", "following"),
+    [
+        ("UTC", Schedule(date(9999, 12, 31), "20:00", "UTC", "FREQ=DAILY")),
+        ("Asia/Tokyo", Schedule(date(9999, 12, 31), "20:00", "Asia/Tokyo", "FREQ=DAILY")),
+        # 9999-12-31 20:00 there is in the year 10000 in UTC: the rule is exhausted.
+        ("America/Los_Angeles", None),
+    ],
+)
+def test_the_last_days_next_occurrence_is_judged_in_utc_whatever_the_servers_zone(
+    zone: str, following: Schedule | None
+) -> None:
+    """On a server in Tokyo, 9999-12-31 20:00 UTC is in the year 10000 in local time: the
+    next occurrence still exists, because it is judged in UTC, as stored."""
+    first = Schedule(date(9999, 12, 30), "20:00", zone, "FREQ=DAILY")
+    assert first.next_occurrence() == following
 
 
 def test_a_day_without_a_time_recurs_without_one() -> None:

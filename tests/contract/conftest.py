@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import hypothesis
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from hypothesis import strategies as st
 from schemathesis.python import asgi
 from starlette.types import Receive, Scope, Send
 
@@ -47,6 +49,25 @@ LONG_RUN = FUZZ_EXAMPLES > 0
 SEED = int(os.environ.get("FUZZ_SEED") or secrets.randbits(32)) if LONG_RUN else CI_SEED
 STATEFUL_SCENARIOS = FUZZ_EXAMPLES // 10 if LONG_RUN else 15
 STATEFUL_STEPS = 20 if LONG_RUN else 8
+# The calendar's ends, east and west of UTC, drawn as often as any other value: the first and
+# last days, the years before 1000 (four digits, zero-padded), and moments whose offset puts
+# them outside the years 1 to 9999 in UTC.
+EDGE_DAYS = ("0001-01-01", "0001-01-02", "0362-06-25", "0999-12-31", "9999-12-30", "9999-12-31")
+EDGE_MOMENTS = (
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01T00:00:00Z",
+    "0999-12-31T23:59:59+00:00",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-00:01",
+    "9999-12-31T23:59:59-14:00",
+)
+OFFSETS = [UTC, *(timezone(timedelta(minutes=m)) for m in (-14 * 60, -1, 1, 14 * 60))]
+schemathesis.openapi.format("date", st.sampled_from(EDGE_DAYS) | st.dates().map(date.isoformat))
+schemathesis.openapi.format(
+    "date-time",
+    st.sampled_from(EDGE_MOMENTS)
+    | st.datetimes(timezones=st.sampled_from(OFFSETS)).map(datetime.isoformat),
+)
 SERVER_START_SECONDS = 30.0
 SERVER_STOP_SECONDS = 10.0
 

@@ -24,7 +24,9 @@ GROUPS = {
     "test_concurrency": "5. Concurrency",
     "test_database_faults": "6. Database faults",
     "test_lost_responses": "6. Database faults",
+    "test_statement_timeout": "6. Database faults",
     "test_logs": "7. Logs",
+    "test_log_redaction": "7. Logs",
 }
 ANY_DATABASE = "-"
 OUTCOMES = ("passed", "failed", "skipped")
