@@ -56,7 +56,7 @@ def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
             if isinstance(column_type, JSON):
                 decoders[column.name] = _decode_json
             elif isinstance(column_type, DateTime):
-                decoders[column.name] = _decode_timestamp
+                decoders[column.name] = from_sqlite_timestamp
             elif isinstance(column_type, Date):
                 decoders[column.name] = _decode_date
             elif isinstance(column_type, Boolean):
@@ -64,7 +64,8 @@ def _sqlite_decoders() -> dict[str, Callable[[Any], Any]]:
     return decoders
 
 
-def _decode_timestamp(value: str) -> datetime:
+def from_sqlite_timestamp(value: str) -> datetime:
+    """The moment of a stored timestamp: sqlite_timestamp() read back."""
     # Stored without an offset, always UTC; parsing the offset is faster than adding tzinfo.
     try:
         return datetime.fromisoformat(value + "+00:00")
