@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 
 from backend.main import create_app
-from backend.preconditions import Expected, etag_of, expected_of
+from backend.preconditions import Expected, PreconditionFailed, etag_of, expected_of
 from backend.settings import Settings
 from tests.conftest import SECRET, new_owner, token_for
 
@@ -314,3 +314,8 @@ def test_if_match_names_the_versions_whose_tag_it_repeats_exactly(
     assert expected_of(if_match) == Expected(versions)
     if versions:
         assert all(etag_of(version) in if_match for version in versions)
+
+
+def test_a_failed_precondition_names_the_task() -> None:
+    failed = PreconditionFailed(7)
+    assert (failed.task_id, str(failed)) == (7, "task 7 has none of the tags of If-Match")

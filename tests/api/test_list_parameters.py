@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from backend.filters import TaskFilters
+from backend.filters import TaskFilters, in_utc
 from backend.pagination import MALFORMED, MAX_CURSOR_BYTES, Cursor, InvalidCursor, decode_cursor
 from backend.search import fts_query, like_pattern, query_words
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
@@ -70,6 +72,71 @@ def test_the_digest_is_stable_across_releases() -> None:
         ).digest()
         == "SOBqfSk9SzwmK7lU"
     )
+
+
+@pytest.fixture
+def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is Asia/Tokyo: "UTC" must not mean "the server's"."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+EAST = timezone(timedelta(hours=14))
+WEST = timezone(timedelta(hours=-14))
+
+
+@pytest.mark.parametrize(
+    ("given", "bound"),
+    [
+        (datetime(2027, 5, 10, 9, 0, tzinfo=EAST), datetime(2027, 5, 9, 19, 0, tzinfo=UTC)),
+        (datetime(1, 1, 1, tzinfo=EAST), datetime.min.replace(tzinfo=UTC)),
+        (datetime(1, 1, 1, 14, 0, tzinfo=EAST), datetime(1, 1, 1, tzinfo=UTC)),
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=WEST), datetime.max.replace(tzinfo=UTC)),
+        (
+            datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(-timedelta(minutes=1))),
+            datetime.max.replace(tzinfo=UTC),
+        ),
+        (datetime(9999, 12, 31, 9, 59, tzinfo=WEST), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
+    ],
+)
+@pytest.mark.usefixtures("server_in_tokyo")
+def test_a_reminder_windows_bounds_are_held_in_utc_within_the_calendar(
+    given: datetime, bound: datetime
+) -> None:
+    window = filters(remind_from=given, remind_to=given)
+    assert (window.remind_from, window.remind_to) == (bound, bound)
+    for moment in (window.remind_from, window.remind_to):
+        assert moment is not None
+        assert moment.utcoffset() == timedelta(0)
+    assert in_utc(None) is None
+
+
+def test_a_reminder_window_is_digested_by_its_instants() -> None:
+    start = datetime(2027, 5, 10, 9, 0, tzinfo=UTC)
+    end = datetime(2027, 5, 11, 9, 0, tzinfo=UTC)
+    digests = {
+        filters(remind_from=start).digest(),
+        filters(remind_to=start).digest(),
+        filters(remind_from=start, remind_to=end).digest(),
+        filters(remind_from=start, remind_to=start).digest(),
+    }
+    assert len(digests) == 4
+    assert "" not in digests
+    # The same instants written with other offsets: the same window, the same cursor.
+    assert (
+        filters(remind_from=start.astimezone(EAST), remind_to=end.astimezone(WEST)).digest()
+        == filters(remind_from=start, remind_to=end).digest()
+    )
+    # The other filters still count beside a window.
+    assert filters(query="a", remind_from=start).digest() != (
+        filters(query="b", remind_from=start).digest()
+    )
+    # Set before the reminder window existed, the digest of the other filters is unchanged.
+    with_window = filters(query="été", remind_from=start)
+    assert with_window.digest() != filters(query="été").digest() == "JigsTz21Hx2HK2qB"
 
 
 def test_each_filter_changes_the_digest() -> None:
