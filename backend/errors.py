@@ -17,11 +17,11 @@ from starlette.responses import Response
 from backend import contract
 from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
 from backend.auth import TokenRejected
-from backend.db import DatabaseUnavailable
 from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
 from backend.pagination import InvalidCursor
 from backend.preconditions import PreconditionFailed, PreconditionRequired
 from backend.schedule import InvalidSchedule
+from backend.storage.database import DatabaseUnavailable
 from backend.store import TaskNotFound
 
 logger = logging.getLogger(__name__)

@@ -32,9 +32,9 @@ from sqlalchemy import (
     select,
 )
 
-from backend.db import Database, DatabaseConflict, Transaction
-from backend.models import IdempotencyKeyRecord
 from backend.schedule import DEFAULT_TIME_ZONE, Schedule
+from backend.storage.database import Database, DatabaseConflict, Transaction
+from backend.storage.models import IdempotencyKeyRecord
 from backend.store import OwnerId, TaskStore, insert_task, new_task_parameters
 from generated.models import Task, TaskCreate
 

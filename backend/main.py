@@ -14,15 +14,15 @@ from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
 from backend.contract import load_contract, methods_for, query_parameter_names
 from backend.cors import Cors, CorsPolicy, request_headers, success_headers
-from backend.db import connect
 from backend.docs_pages import install_docs_pages
 from backend.errors import install_error_handlers
 from backend.idempotency import IdempotencyKeys
 from backend.log_format import configure_logging
 from backend.log_redaction import install_query_redaction
 from backend.routes import health, tasks
-from backend.schema import upgrade_to_head
 from backend.settings import Settings
+from backend.storage.factory import connect
+from backend.storage.schema import upgrade_to_head
 from backend.store import TaskStore
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Integer, Label, Select, bindparam, func, select
 
-from backend.task_table import task_tag
+from backend.storage.task_table import task_tag
 
 # A tag of fewer of the owner's tasks than this starts from its matches.
 FEW_MATCHES: Final = 100

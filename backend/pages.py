@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from backend import listing
-from backend.db import Database, Row
 from backend.filters import TaskFilters
 from backend.listing import (
     FilterShape,
@@ -27,9 +26,10 @@ from backend.listing import (
     window_end_statement,
 )
 from backend.match_probe import few_matches, probe_params, probe_statement
-from backend.models import PRIORITY_RANKS
 from backend.pagination import Cursor, SortKey
 from backend.statements import StatementCache
+from backend.storage.database import Database, Row
+from backend.storage.models import PRIORITY_RANKS
 from generated.models import Task, TaskSort
 
 

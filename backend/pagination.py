@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from backend import contract
-from backend.models import PRIORITY_RANKS
+from backend.storage.models import PRIORITY_RANKS
 from generated.models import TaskSort, TaskStatusFilter
 
 # The contract's bound, which fits the longest cursor issued: a title of 200 characters of

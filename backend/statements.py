@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlalchemy import ClauseElement
 
-from backend.db import Database, Statement
+from backend.storage.database import Database, Statement
 
 MAX_CACHED_STATEMENTS = 1_000
 

@@ -27,16 +27,16 @@ from sqlalchemy import (
     update,
 )
 
-from backend.db import Database, Row, Statement, Transaction
 from backend.filters import TaskFilters
-from backend.models import PRIORITY_RANKS
 from backend.pages import Page, TaskPages
 from backend.pagination import Cursor
 from backend.preconditions import Expected, PreconditionFailed
 from backend.schedule import SCHEDULE_COLUMNS, SCHEDULE_FIELDS, Schedule
 from backend.search import fold
 from backend.statements import StatementCache
-from backend.task_table import COLUMNS, tasks
+from backend.storage.database import Database, Row, Statement, Transaction
+from backend.storage.models import PRIORITY_RANKS
+from backend.storage.task_table import COLUMNS, tasks
 from generated.models import (
     Task,
     TaskCreate,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, insert
 
 from backend.match_probe import FEW_MATCHES, few_matches, probe_params, probe_statement
-from backend.task_table import task_tag
+from backend.storage.task_table import task_tag
 
 # (owner, tag) -> how many of the owner's tasks carry the tag
 TAGGED = {

@@ -17,18 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 import codegen
-from backend.db import (
-    Database,
-    Row,
-    Statement,
-    connect,
-    sync_url,
-)
 from backend.filters import TaskFilters
-from backend.schema import upgrade_to_head
 from backend.search import fold
 from backend.settings import Settings
-from backend.sqlite import sqlite_timestamp
+from backend.storage.database import Database, Row, Statement
+from backend.storage.factory import connect, sync_url
+from backend.storage.schema import upgrade_to_head
+from backend.storage.sqlite import sqlite_timestamp
 from backend.store import OwnerId, TaskStore
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET

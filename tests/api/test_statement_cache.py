@@ -13,8 +13,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 import backend.statements
-from backend.db import Database, Row, Statement, Transaction
 from backend.statements import MAX_CACHED_STATEMENTS, StatementCache
+from backend.storage.database import Database, Row, Statement, Transaction
 
 TASKS = table("tasks", column("id"), column("title"))
 
@@ -65,7 +65,7 @@ def test_a_key_is_compiled_once_for_the_database_dialect() -> None:
 
 
 def test_each_database_compiles_in_its_own_dialect() -> None:
-    # As backend/postgres.py builds it; SQLAlchemy leaves the constructor untyped.
+    # As backend/storage/postgres.py builds it; SQLAlchemy leaves the constructor untyped.
     dialect = PGDialect_psycopg(paramstyle="pyformat")  # type: ignore[no-untyped-call]
     statement = StatementCache(CompilingDatabase(dialect))(("list",), builder(5))
     assert "%(title_1)s" in statement.sql

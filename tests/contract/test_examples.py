@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, insert
 
 from backend.auth import mint_token
 from backend.idempotency import fingerprint_of
-from backend.models import IdempotencyKeyRecord
-from backend.schema import upgrade_to_head
+from backend.storage.models import IdempotencyKeyRecord
+from backend.storage.schema import upgrade_to_head
 from codegen import ROOT, SPEC, Contract, build_contract
 from generated.models import TaskCreate
 from speclang.examples import Example

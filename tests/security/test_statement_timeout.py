@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from backend.schema import upgrade_to_head
 from backend.settings import Settings
+from backend.storage.schema import upgrade_to_head
 from tests.conftest import SECRET, make_task, new_owner, start_postgres_or_skip, token_for
 from tests.security.conftest import client_for
 from tests.support.postgres import PostgresServer

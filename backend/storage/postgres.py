@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL
 
-from backend.db import (
+from backend.storage.database import (
     Database,
     DatabaseUnavailable,
     Row,
@@ -27,7 +27,11 @@ from backend.db import (
     Transaction,
     unique_violations_as_conflicts,
 )
-from backend.pooler import PREPARED_STATEMENT_ERRORS, refuses_startup_options, warn_pooler_found
+from backend.storage.pooler import (
+    PREPARED_STATEMENT_ERRORS,
+    refuses_startup_options,
+    warn_pooler_found,
+)
 
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is used
 # (pre-ping), so one the server dropped meanwhile is replaced instead of failing a request.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import case
 
-from backend.models import PRIORITY_RANKS, TaskRecord, TaskTagRecord
+from backend.storage.models import PRIORITY_RANKS, TaskRecord, TaskTagRecord
 
 tasks = TaskRecord.__table__  # type: ignore[attr-defined]
 task_tag = TaskTagRecord.__table__  # type: ignore[attr-defined]

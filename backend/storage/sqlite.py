@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlmodel import SQLModel
 
-from backend.db import (
+from backend.storage.database import (
     Database,
     DatabaseUnavailable,
     Row,

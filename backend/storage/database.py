@@ -1,10 +1,10 @@
-"""The database interface the store uses, and the one DATABASE_URL names.
+"""The database interface the store uses: statements, rows, transactions, and its errors.
 
 The store's statements are SQLAlchemy Core expressions on the SQLModel tables, compiled
 once per dialect to SQL text and run through the async driver itself: the ORM's and the
 async engine's per-query overhead cost three times the driver's own work (measured in
-docs/BENCHMARKS.md). backend/postgres.py runs them on a psycopg 3 pool, backend/sqlite.py
-on SQLite's driver.
+docs/BENCHMARKS.md). storage/postgres.py runs them on a psycopg 3 pool, storage/sqlite.py
+on SQLite's driver; storage/factory.py picks the one DATABASE_URL names.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
-from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
-
-from backend.settings import Settings
 
 Row = dict[str, Any]
 
@@ -63,25 +61,6 @@ class Statement:
     planned_per_call: bool = False
 
 
-def _normalized(url: str) -> URL:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgres":  # Heroku/Neon-style scheme
-        parsed = parsed.set(drivername="postgresql")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ValueError(
-            f"unsupported database {parsed.get_backend_name()!r}: "
-            "DATABASE_URL must be sqlite:///FILE or postgresql://..."
-        )
-    return parsed
-
-
-def sync_url(url: str) -> URL:
-    """The URL with the blocking driver migrations use: sqlite3 or psycopg 3."""
-    parsed = _normalized(url)
-    driver = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql+psycopg"
-    return parsed.set(drivername=driver)
-
-
 class Transaction(Protocol):
     """Statements that commit together, or not at all."""
 
@@ -116,20 +95,3 @@ class Database(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
-
-
-def connect(settings: Settings) -> Database:
-    """The database DATABASE_URL names (nothing is opened until the first statement)."""
-    # The drivers' modules import this one: they are imported once a database is named.
-    from backend.postgres import PostgresDatabase
-    from backend.sqlite import SqliteDatabase
-
-    url = _normalized(settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        return SqliteDatabase(url.database or ":memory:")
-    return PostgresDatabase(
-        url,
-        pool_size=settings.database_pool_size,
-        timeout_seconds=settings.database_timeout_seconds,
-        transaction_pooler=settings.database_transaction_pooler,
-    )
