@@ -18,11 +18,11 @@ from backend import contract
 from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
 from backend.auth import TokenRejected
 from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
-from backend.pagination import InvalidCursor
-from backend.preconditions import PreconditionFailed, PreconditionRequired
-from backend.schedule import InvalidSchedule
 from backend.storage.database import DatabaseUnavailable
 from backend.store import TaskNotFound
+from backend.tasks.pagination import InvalidCursor
+from backend.tasks.preconditions import PreconditionFailed, PreconditionRequired
+from backend.tasks.schedule import InvalidSchedule
 
 logger = logging.getLogger(__name__)
 

@@ -32,10 +32,10 @@ from sqlalchemy import (
     select,
 )
 
-from backend.schedule import DEFAULT_TIME_ZONE, Schedule
 from backend.storage.database import Database, DatabaseConflict, Transaction
 from backend.storage.models import IdempotencyKeyRecord
 from backend.store import OwnerId, TaskStore, insert_task, new_task_parameters
+from backend.tasks.schedule import DEFAULT_TIME_ZONE, Schedule
 from generated.models import Task, TaskCreate
 
 keys = IdempotencyKeyRecord.__table__  # type: ignore[attr-defined]

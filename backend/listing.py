@@ -28,12 +28,12 @@ from sqlalchemy import (
     tuple_,
 )
 
-from backend.filters import TaskFilters
-from backend.pagination import Cursor
-from backend.search import fts_query, like_pattern
 from backend.storage.database import Row
 from backend.storage.models import PRIORITY_RANKS, SEARCH_TABLE
 from backend.storage.task_table import COLUMNS, task_tag, tasks
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import Cursor
+from backend.tasks.search import fts_query, like_pattern
 from generated.models import TaskSort, TaskStatusFilter
 
 # Lists with a tag or words read this many rows of the owner's range before anything else.

@@ -1,5 +1,5 @@
 """Pages of one owner's tasks: the list operation's reads, with the statements of
-backend/listing.py and the keyset cursors of backend/pagination.py."""
+backend/listing.py and the keyset cursors of backend/tasks/pagination.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from backend import listing
-from backend.filters import TaskFilters
 from backend.listing import (
     FilterShape,
     Plan,
@@ -26,10 +25,11 @@ from backend.listing import (
     window_end_statement,
 )
 from backend.match_probe import few_matches, probe_params, probe_statement
-from backend.pagination import Cursor, SortKey
 from backend.statements import StatementCache
 from backend.storage.database import Database, Row
 from backend.storage.models import PRIORITY_RANKS
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import Cursor, SortKey
 from generated.models import Task, TaskSort
 
 

@@ -27,16 +27,16 @@ from sqlalchemy import (
     update,
 )
 
-from backend.filters import TaskFilters
 from backend.pages import Page, TaskPages
-from backend.pagination import Cursor
-from backend.preconditions import Expected, PreconditionFailed
-from backend.schedule import SCHEDULE_COLUMNS, SCHEDULE_FIELDS, Schedule
-from backend.search import fold
 from backend.statements import StatementCache
 from backend.storage.database import Database, Row, Statement, Transaction
 from backend.storage.models import PRIORITY_RANKS
 from backend.storage.task_table import COLUMNS, tasks
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import Cursor
+from backend.tasks.preconditions import Expected, PreconditionFailed
+from backend.tasks.schedule import SCHEDULE_COLUMNS, SCHEDULE_FIELDS, Schedule
+from backend.tasks.search import fold
 from generated.models import (
     Task,
     TaskCreate,

@@ -20,10 +20,11 @@ from backend.dependencies import (
     query_of,
 )
 from backend.errors import InvalidRequest
-from backend.filters import TaskFilters
 from backend.idempotency import IdempotencyKeys, location_of
-from backend.pagination import decode_cursor
-from backend.preconditions import (
+from backend.store import INITIAL_VERSION, StoredTask
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import decode_cursor
+from backend.tasks.preconditions import (
     Expected,
     PreconditionFailed,
     PreconditionRequired,
@@ -31,7 +32,6 @@ from backend.preconditions import (
     expected_of,
     none_match,
 )
-from backend.store import INITIAL_VERSION, StoredTask
 from generated.models import Task, TaskPriority, TaskSort, TaskStatusFilter
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])

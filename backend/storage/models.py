@@ -131,7 +131,7 @@ class TaskRecord(SQLModel, table=True):
         default=None, sa_column=Column(BigInteger, nullable=True)
     )
     remind_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
-    # Title and description after the search's case folding (backend/search.py): searches
+    # Title and description after the search's case folding (backend/tasks/search.py): searches
     # compare these, so that case is ignored the same way on both databases.
     title_folded: str = Field(
         default="", sa_column=Column(Text, nullable=False, server_default=text("''"))

@@ -10,9 +10,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from backend.filters import TaskFilters, in_utc
-from backend.pagination import MALFORMED, MAX_CURSOR_BYTES, Cursor, InvalidCursor, decode_cursor
-from backend.search import fts_query, like_pattern, query_words
+from backend.tasks.filters import TaskFilters, in_utc
+from backend.tasks.pagination import (
+    MALFORMED,
+    MAX_CURSOR_BYTES,
+    Cursor,
+    InvalidCursor,
+    decode_cursor,
+)
+from backend.tasks.search import fts_query, like_pattern, query_words
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 
 CREATED = datetime(2026, 12, 1, 8, 30, 15, 250000, tzinfo=UTC)

@@ -17,10 +17,10 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from backend.main import create_app
-from backend.search import fold
 from backend.settings import Settings
 from backend.storage.factory import sync_url
 from backend.storage.schema import alembic_config, head_revision
+from backend.tasks.search import fold
 from tests.conftest import DATABASES, SECRET, token_for
 from tests.support.postgres import PostgresServer
 

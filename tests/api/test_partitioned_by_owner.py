@@ -27,11 +27,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, operators, visitors
 from sqlalchemy.sql.selectable import Alias
 
-from backend.filters import TaskFilters
 from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeys
-from backend.pagination import Cursor
 from backend.storage.database import Database, Row, Statement, Transaction
 from backend.store import OwnerId, TaskNotFound, TaskStore
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import Cursor
 from generated.models import TaskCreate, TaskPriority, TaskSort, TaskStatusFilter, TaskUpdate
 
 OWNED_TABLES = frozenset({"tasks", "task_tag", "idempotency_key"})

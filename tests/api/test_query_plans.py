@@ -17,14 +17,14 @@ import pytest
 import sqlalchemy as sa
 
 import codegen
-from backend.filters import TaskFilters
-from backend.search import fold
 from backend.settings import Settings
 from backend.storage.database import Database, Row, Statement
 from backend.storage.factory import connect, sync_url
 from backend.storage.schema import upgrade_to_head
 from backend.storage.sqlite import sqlite_timestamp
 from backend.store import OwnerId, TaskStore
+from backend.tasks.filters import TaskFilters
+from backend.tasks.search import fold
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET
 from tests.support.passthrough_database import PassThroughDatabase

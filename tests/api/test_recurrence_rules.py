@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from dateutil import rrule
 
-from backend.recurrence import InvalidRule, Rule, parse_rule
+from backend.tasks.recurrence import InvalidRule, Rule, parse_rule
 
 # 2027-01-04 is a Monday.
 MONDAY = datetime(2027, 1, 4, 9, 30)

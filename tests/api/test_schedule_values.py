@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.schedule import SCHEDULE_COLUMNS, InvalidSchedule, Schedule, zone_of
+from backend.tasks.schedule import SCHEDULE_COLUMNS, InvalidSchedule, Schedule, zone_of
 
 DAY = date(2027, 4, 1)
 # 09:00 in Berlin on 2027-04-01 (summer time) is 07:00 in UTC.

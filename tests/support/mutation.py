@@ -55,16 +55,16 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/auth/test_jwks_fetch.py",
         "tests/auth/test_jwks.py",
     ),
-    "backend/pagination.py": ("tests/api/test_list_parameters.py", "tests/api/test_list.py"),
-    "backend/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
-    "backend/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
-    "backend/preconditions.py": ("tests/api/test_conditional_requests.py",),
-    "backend/recurrence.py": (
+    "backend/tasks/pagination.py": ("tests/api/test_list_parameters.py", "tests/api/test_list.py"),
+    "backend/tasks/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
+    "backend/tasks/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
+    "backend/tasks/preconditions.py": ("tests/api/test_conditional_requests.py",),
+    "backend/tasks/recurrence.py": (
         "tests/api/test_recurrence_rules.py",
         "tests/api/test_recurrence.py",
         "tests/api/test_schedule_updates.py",
     ),
-    "backend/schedule.py": (
+    "backend/tasks/schedule.py": (
         "tests/api/test_schedule_values.py",
         "tests/api/test_recurrence.py",
         "tests/api/test_schedule_updates.py",

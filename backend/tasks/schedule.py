@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from backend.recurrence import InvalidRule, parse_rule
+from backend.tasks.recurrence import InvalidRule, parse_rule
 
 DEFAULT_TIME_ZONE: Final = "UTC"
 # The zones of the pinned `tzdata` package, names and rules, so that a task means the same on

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from backend.search import query_words
+from backend.tasks.search import query_words
 from generated.models import TaskPriority, TaskStatusFilter
 
 
