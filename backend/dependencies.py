@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from backend import contract
 from backend.auth import Claims, TokenVerifier
 from backend.errors import NotAuthenticated, NotTaskOwner
-from backend.store import OwnerId, TaskStore
+from backend.queries.store import OwnerId, TaskStore
 from generated.models import CompletionState, TaskCreate, TaskUpdate
 
 MAX_AUTHORIZATION_BYTES = 8 * 1024

@@ -17,9 +17,9 @@ from starlette.responses import Response
 from backend import contract
 from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
 from backend.auth import TokenRejected
-from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
+from backend.queries.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
+from backend.queries.store import TaskNotFound
 from backend.storage.database import DatabaseUnavailable
-from backend.store import TaskNotFound
 from backend.tasks.pagination import InvalidCursor
 from backend.tasks.preconditions import PreconditionFailed, PreconditionRequired
 from backend.tasks.schedule import InvalidSchedule

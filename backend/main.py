@@ -16,14 +16,14 @@ from backend.contract import load_contract, methods_for, query_parameter_names
 from backend.cors import Cors, CorsPolicy, request_headers, success_headers
 from backend.docs_pages import install_docs_pages
 from backend.errors import install_error_handlers
-from backend.idempotency import IdempotencyKeys
 from backend.log_format import configure_logging
 from backend.log_redaction import install_query_redaction
+from backend.queries.idempotency import IdempotencyKeys
+from backend.queries.store import TaskStore
 from backend.routes import health, tasks
 from backend.settings import Settings
 from backend.storage.factory import connect
 from backend.storage.schema import upgrade_to_head
-from backend.store import TaskStore
 
 logger = logging.getLogger(__name__)
 

@@ -94,9 +94,9 @@ async def time_page(
 
 async def measure(path: Path, rounds: int, calls: int) -> dict[str, dict[str, list[float]]]:
     """Per page, the median milliseconds of `calls` calls, once per round: database, store."""
+    from backend.queries.store import OwnerId, TaskStore
     from backend.storage.database import Row, Statement
     from backend.storage.sqlite import SqliteDatabase
-    from backend.store import OwnerId, TaskStore
     from backend.tasks.filters import TaskFilters
     from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 
@@ -198,10 +198,10 @@ def reminder_pages() -> dict[str, dict[str, Any]]:
 
 async def measure_reminders(url: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
     """Per reminder page: median ms of each round (database, store) and the page's size."""
+    from backend.queries.store import OwnerId, TaskStore
     from backend.settings import Settings
     from backend.storage.database import Row, Statement
     from backend.storage.factory import connect
-    from backend.store import OwnerId, TaskStore
     from backend.tasks.filters import TaskFilters
     from generated.models import TaskSort, TaskStatusFilter
     from tests.support.passthrough_database import PassThroughDatabase

@@ -20,8 +20,8 @@ from backend.dependencies import (
     query_of,
 )
 from backend.errors import InvalidRequest
-from backend.idempotency import IdempotencyKeys, location_of
-from backend.store import INITIAL_VERSION, StoredTask
+from backend.queries.idempotency import IdempotencyKeys, location_of
+from backend.queries.store import INITIAL_VERSION, StoredTask
 from backend.tasks.filters import TaskFilters
 from backend.tasks.pagination import decode_cursor
 from backend.tasks.preconditions import (

@@ -9,7 +9,7 @@ from datetime import UTC
 import orjson
 import pytest
 
-from backend.idempotency import _now, _replayed, fingerprint_of, location_of, lock_of
+from backend.queries.idempotency import _now, _replayed, fingerprint_of, location_of, lock_of
 from generated.models import TaskCreate
 
 STORED = {

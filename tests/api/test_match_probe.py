@@ -1,4 +1,4 @@
-"""The probe of a list's tags (backend/match_probe.py) as plain values: its statement run on
+"""The probe of a list's tags (backend/queries/match_probe.py) as plain values: its statement run on
 SQLite counts each tag's matches among one owner's tasks, up to FEW_MATCHES, and a list
 starts from its matches only when every tag has few."""
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, insert
 
-from backend.match_probe import FEW_MATCHES, few_matches, probe_params, probe_statement
+from backend.queries.match_probe import FEW_MATCHES, few_matches, probe_params, probe_statement
 from backend.storage.task_table import task_tag
 
 # (owner, tag) -> how many of the owner's tasks carry the tag

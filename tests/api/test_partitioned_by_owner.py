@@ -27,9 +27,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, operators, visitors
 from sqlalchemy.sql.selectable import Alias
 
-from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeys
+from backend.queries.idempotency import IdempotencyKeyInFlight, IdempotencyKeys
+from backend.queries.store import OwnerId, TaskNotFound, TaskStore
 from backend.storage.database import Database, Row, Statement, Transaction
-from backend.store import OwnerId, TaskNotFound, TaskStore
 from backend.tasks.filters import TaskFilters
 from backend.tasks.pagination import Cursor
 from generated.models import TaskCreate, TaskPriority, TaskSort, TaskStatusFilter, TaskUpdate

@@ -1,4 +1,4 @@
-"""The store's cache of compiled statements (backend/statements.py) as a plain object: each
+"""The store's cache of compiled statements (backend/queries/statements.py) as a plain object: each
 key compiled once for its database's dialect, marked as the caller asked, and bounded."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy import ClauseElement, column, select, table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-import backend.statements
-from backend.statements import MAX_CACHED_STATEMENTS, StatementCache
+import backend.queries.statements
+from backend.queries.statements import MAX_CACHED_STATEMENTS, StatementCache
 from backend.storage.database import Database, Row, Statement, Transaction
 
 TASKS = table("tasks", column("id"), column("title"))
@@ -83,7 +83,7 @@ def test_past_the_bound_a_new_key_is_compiled_for_each_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert MAX_CACHED_STATEMENTS == 1_000
-    monkeypatch.setattr(backend.statements, "MAX_CACHED_STATEMENTS", 2)
+    monkeypatch.setattr(backend.queries.statements, "MAX_CACHED_STATEMENTS", 2)
     database = CompilingDatabase(sqlite.dialect())
     cache = StatementCache(database)
     for key in ("a", "b", "c", "c", "a", "b", "c"):

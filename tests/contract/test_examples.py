@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 
 from backend.auth import mint_token
-from backend.idempotency import fingerprint_of
+from backend.queries.idempotency import fingerprint_of
 from backend.storage.models import IdempotencyKeyRecord
 from backend.storage.schema import upgrade_to_head
 from codegen import ROOT, SPEC, Contract, build_contract

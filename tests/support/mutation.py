@@ -30,7 +30,7 @@ JOBS: Final = os.environ.get("MUTATE_JOBS", "1")  # the machine's two cores are 
 # A PostgreSQL server per mutant costs seconds: only a module with code that runs on
 # PostgreSQL alone has its tests run on both databases.
 SQLITE_ONLY: Final = ("-k", "not postgres")
-BOTH_DATABASES: Final = frozenset({"backend/idempotency.py"})
+BOTH_DATABASES: Final = frozenset({"backend/queries/idempotency.py"})
 
 LIST_TESTS: Final = (
     "tests/api/test_list_parameters.py",
@@ -70,7 +70,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/api/test_schedule_updates.py",
         "tests/api/test_reminders.py",
     ),
-    "backend/idempotency.py": (
+    "backend/queries/idempotency.py": (
         "tests/api/test_idempotency_values.py",
         "tests/api/test_idempotency.py",
         "tests/api/test_idempotency_stale.py",
@@ -80,10 +80,13 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/log_redaction.py": ("tests/security/test_log_redaction.py",),
     "backend/cors.py": ("tests/api/test_cors.py", "tests/api/test_cors_credentials.py"),
     # The list's reads: its plans and statements, their cache, the probe of its tags.
-    "backend/match_probe.py": ("tests/api/test_match_probe.py", "tests/api/test_query_plans.py"),
-    "backend/listing.py": LIST_TESTS,
-    "backend/pages.py": LIST_TESTS,
-    "backend/statements.py": ("tests/api/test_statement_cache.py",),
+    "backend/queries/match_probe.py": (
+        "tests/api/test_match_probe.py",
+        "tests/api/test_query_plans.py",
+    ),
+    "backend/queries/listing.py": LIST_TESTS,
+    "backend/queries/pages.py": LIST_TESTS,
+    "backend/queries/statements.py": ("tests/api/test_statement_cache.py",),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
     "contractdiff/policy.py": (
         "tests/contractdiff/test_policy.py",

@@ -1,6 +1,6 @@
 """The task store: every read and write of tasks, always filtered by owner. The SQL of
-writes and single reads lives here; lists are read by backend/pages.py (their SQL in
-backend/listing.py)."""
+writes and single reads lives here; lists are read by backend/queries/pages.py (their SQL in
+backend/queries/listing.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from sqlalchemy import (
     update,
 )
 
-from backend.pages import Page, TaskPages
-from backend.statements import StatementCache
+from backend.queries.pages import Page, TaskPages
+from backend.queries.statements import StatementCache
 from backend.storage.database import Database, Row, Statement, Transaction
 from backend.storage.models import PRIORITY_RANKS
 from backend.storage.task_table import COLUMNS, tasks
@@ -219,7 +219,7 @@ class TaskStore:
         limit: int,
         after: Cursor | None,
     ) -> Page:
-        """One page of the owner's tasks (backend/pages.py)."""
+        """One page of the owner's tasks (backend/queries/pages.py)."""
         return await self._pages.page(owner, filters, sort, limit, after)
 
     async def get(self, owner: OwnerId, task_id: int) -> StoredTask:

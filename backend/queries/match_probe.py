@@ -1,6 +1,6 @@
 """SQLite's probe of a list's tags: how many of the owner's tasks each matches, bounded.
 
-The store asks it before reading a window of the owner's range (backend/pages.py): when
+The store asks it before reading a window of the owner's range (backend/queries/pages.py): when
 every tag of a list without words matches few tasks, a window would hold too few of them to
 fill a page, and the matches themselves are cheap to sort, so the list starts from them.
 

@@ -1,5 +1,5 @@
 """The SQL of a list: which filters it uses (its shape), the plans that can answer it, and
-their statements, always within one owner's rows. backend/pages.py runs them."""
+their statements, always within one owner's rows. backend/queries/pages.py runs them."""
 
 from __future__ import annotations
 

@@ -32,9 +32,9 @@ from sqlalchemy import (
     select,
 )
 
+from backend.queries.store import OwnerId, TaskStore, insert_task, new_task_parameters
 from backend.storage.database import Database, DatabaseConflict, Transaction
 from backend.storage.models import IdempotencyKeyRecord
-from backend.store import OwnerId, TaskStore, insert_task, new_task_parameters
 from backend.tasks.schedule import DEFAULT_TIME_ZONE, Schedule
 from generated.models import Task, TaskCreate
 

@@ -1,5 +1,5 @@
 """Pages of one owner's tasks: the list operation's reads, with the statements of
-backend/listing.py and the keyset cursors of backend/tasks/pagination.py."""
+backend/queries/listing.py and the keyset cursors of backend/tasks/pagination.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from backend import listing
-from backend.listing import (
+from backend.queries import listing
+from backend.queries.listing import (
     FilterShape,
     Plan,
     bound_params,
@@ -24,8 +24,8 @@ from backend.listing import (
     undated_statement,
     window_end_statement,
 )
-from backend.match_probe import few_matches, probe_params, probe_statement
-from backend.statements import StatementCache
+from backend.queries.match_probe import few_matches, probe_params, probe_statement
+from backend.queries.statements import StatementCache
 from backend.storage.database import Database, Row
 from backend.storage.models import PRIORITY_RANKS
 from backend.tasks.filters import TaskFilters
@@ -137,7 +137,7 @@ class TaskPages:
 
     async def _few_matches(self, shape: FilterShape, params: dict[str, Any]) -> bool:
         """SQLite: whether each tag of a list without words matches so few of the owner's tasks
-        that the list should start from them, not from a window (backend/match_probe.py)."""
+        that the list should start from them, not from a window (backend/queries/match_probe.py)."""
         if self.postgres or not shape.tags or shape.words:
             return False
         statement = self._statement(
