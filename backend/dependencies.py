@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 
 from backend import contract
-from backend.auth import Claims, TokenVerifier
+from backend.auth.tokens import Claims, TokenVerifier
 from backend.errors import NotAuthenticated, NotTaskOwner
 from backend.queries.store import OwnerId, TaskStore
 from generated.models import CompletionState, TaskCreate, TaskUpdate

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from backend import contract
 from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
-from backend.auth import TokenRejected
+from backend.auth.tokens import TokenRejected
 from backend.queries.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
 from backend.queries.store import TaskNotFound
 from backend.storage.database import DatabaseUnavailable

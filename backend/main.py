@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from backend.access_log import AccessLog
-from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
+from backend.auth.tokens import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.body_limits import BodyLimits
 from backend.contract import load_contract, methods_for, query_parameter_names
 from backend.cors import Cors, CorsPolicy, request_headers, success_headers

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.main import create_app
 from backend.settings import Settings
 from backend.storage.schema import upgrade_to_head

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy
 from alembic import command
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.main import create_app
 from backend.queries.store import OwnerId, TaskStore
 from backend.settings import Settings

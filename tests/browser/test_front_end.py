@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.contract import load_contract, methods_for
 from backend.cors import Cors, CorsPolicy, request_headers
 from backend.main import create_app

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.queries.idempotency import fingerprint_of
 from backend.storage.models import IdempotencyKeyRecord
 from backend.storage.schema import upgrade_to_head

@@ -43,14 +43,14 @@ LIST_TESTS: Final = (
 
 # Module -> the fast tests that exercise it (each runs in a few seconds).
 MODULES: Final[dict[str, tuple[str, ...]]] = {
-    "backend/auth.py": (
+    "backend/auth/tokens.py": (
         "tests/auth/test_verifiers.py",
         "tests/auth/test_jwk_selection.py",
         "tests/auth/test_refusal_reasons.py",
         "tests/auth/test_jwks_defaults.py",
         "tests/auth/test_verifier_rules.py",
     ),
-    "backend/jwks.py": (
+    "backend/auth/jwks.py": (
         "tests/auth/test_jwk_selection.py",
         "tests/auth/test_jwks_fetch.py",
         "tests/auth/test_jwks.py",

@@ -22,7 +22,7 @@ import jwt
 from jwt.exceptions import InvalidSubjectError
 from jwt.types import Options
 
-from backend.jwks import JwksKeys
+from backend.auth.jwks import JwksKeys
 
 MAX_TOKEN_LENGTH: Final = 8 * 1024
 """Longer tokens are rejected before any parsing: no base64 or JSON work for junk."""

@@ -1,6 +1,6 @@
 """Developer command: print an HS256 token for a user id, signed with the configured secret.
 
-python -m backend.mint_token USER_ID [--minutes N]
+python -m backend.auth.mint_token USER_ID [--minutes N]
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.settings import Settings
 
 
