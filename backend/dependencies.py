@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from backend import contract
 from backend.auth.tokens import Claims, TokenVerifier
-from backend.errors import NotAuthenticated, NotTaskOwner
+from backend.http.problems import NotAuthenticated, NotTaskOwner
 from backend.queries.store import OwnerId, TaskStore
 from generated.models import CompletionState, TaskCreate, TaskUpdate
 

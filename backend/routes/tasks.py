@@ -19,7 +19,7 @@ from backend.dependencies import (
     TaskUpdateBody,
     query_of,
 )
-from backend.errors import InvalidRequest
+from backend.http.problems import InvalidRequest
 from backend.queries.idempotency import IdempotencyKeys, location_of
 from backend.queries.store import INITIAL_VERSION, StoredTask
 from backend.tasks.filters import TaskFilters

@@ -26,8 +26,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from backend import contract as backend_contract
-from backend.body_limits import BODY_METHODS
 from backend.dependencies import Owner, Store, get_owner, get_store, query_of
+from backend.http.body_limits import BODY_METHODS
 from backend.main import create_app
 from backend.routes import tasks
 from backend.routes.tasks import ListQuery

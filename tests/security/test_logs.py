@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.log_redaction import REDACTED, redact_query
+from backend.http.log_redaction import REDACTED, redact_query
 from backend.main import create_app
 from backend.settings import Settings
 from backend.storage.schema import upgrade_to_head

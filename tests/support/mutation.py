@@ -76,9 +76,9 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/api/test_idempotency_stale.py",
     ),
     # The HTTP edge: body admission, the access log's redaction, CORS.
-    "backend/body_limits.py": ("tests/api/test_body_limits.py", "tests/api/test_errors.py"),
-    "backend/log_redaction.py": ("tests/security/test_log_redaction.py",),
-    "backend/cors.py": ("tests/api/test_cors.py", "tests/api/test_cors_credentials.py"),
+    "backend/http/body_limits.py": ("tests/api/test_body_limits.py", "tests/api/test_errors.py"),
+    "backend/http/log_redaction.py": ("tests/security/test_log_redaction.py",),
+    "backend/http/cors.py": ("tests/api/test_cors.py", "tests/api/test_cors_credentials.py"),
     # The list's reads: its plans and statements, their cache, the probe of its tags.
     "backend/queries/match_probe.py": (
         "tests/api/test_match_probe.py",

@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from backend.access_log import current_request_id
+from backend.http.access_log import current_request_id
 
 LogFormat = Literal["text", "json"]
 SERVER_LOGGER: Final = "backend"

@@ -18,7 +18,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.log_redaction import looks_like_jwt
+from backend.http.log_redaction import looks_like_jwt
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()

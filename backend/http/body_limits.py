@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import problem
+from backend.http.problems import problem
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
