@@ -10,7 +10,10 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from backend import contract
-from backend.dependencies import (
+from backend.http.problems import InvalidRequest
+from backend.queries.idempotency import IdempotencyKeys, location_of
+from backend.queries.store import INITIAL_VERSION, StoredTask
+from backend.routes.dependencies import (
     CompletionStateBody,
     Owner,
     Store,
@@ -19,9 +22,6 @@ from backend.dependencies import (
     TaskUpdateBody,
     query_of,
 )
-from backend.http.problems import InvalidRequest
-from backend.queries.idempotency import IdempotencyKeys, location_of
-from backend.queries.store import INITIAL_VERSION, StoredTask
 from backend.tasks.filters import TaskFilters
 from backend.tasks.pagination import decode_cursor
 from backend.tasks.preconditions import (
