@@ -33,7 +33,7 @@ SQLITE_ONLY: Final = ("-k", "not postgres")
 BOTH_DATABASES: Final = frozenset({"backend/queries/idempotency.py"})
 
 LIST_TESTS: Final = (
-    "tests/api/test_list_parameters.py",
+    "tests/tasks/test_list_parameters.py",
     "tests/api/test_list.py",
     "tests/api/test_filters.py",
     "tests/api/test_search.py",
@@ -55,23 +55,29 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
         "tests/auth/test_jwks_fetch.py",
         "tests/auth/test_jwks.py",
     ),
-    "backend/tasks/pagination.py": ("tests/api/test_list_parameters.py", "tests/api/test_list.py"),
-    "backend/tasks/filters.py": ("tests/api/test_list_parameters.py", "tests/api/test_filters.py"),
-    "backend/tasks/search.py": ("tests/api/test_list_parameters.py", "tests/api/test_search.py"),
+    "backend/tasks/pagination.py": (
+        "tests/tasks/test_list_parameters.py",
+        "tests/api/test_list.py",
+    ),
+    "backend/tasks/filters.py": (
+        "tests/tasks/test_list_parameters.py",
+        "tests/api/test_filters.py",
+    ),
+    "backend/tasks/search.py": ("tests/tasks/test_list_parameters.py", "tests/api/test_search.py"),
     "backend/tasks/preconditions.py": ("tests/api/test_conditional_requests.py",),
     "backend/tasks/recurrence.py": (
-        "tests/api/test_recurrence_rules.py",
+        "tests/tasks/test_recurrence_rules.py",
         "tests/api/test_recurrence.py",
         "tests/api/test_schedule_updates.py",
     ),
     "backend/tasks/schedule.py": (
-        "tests/api/test_schedule_values.py",
+        "tests/tasks/test_schedule_values.py",
         "tests/api/test_recurrence.py",
         "tests/api/test_schedule_updates.py",
         "tests/api/test_reminders.py",
     ),
     "backend/queries/idempotency.py": (
-        "tests/api/test_idempotency_values.py",
+        "tests/queries/test_idempotency_values.py",
         "tests/api/test_idempotency.py",
         "tests/api/test_idempotency_stale.py",
     ),
@@ -81,12 +87,12 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/http/cors.py": ("tests/api/test_cors.py", "tests/api/test_cors_credentials.py"),
     # The list's reads: its plans and statements, their cache, the probe of its tags.
     "backend/queries/match_probe.py": (
-        "tests/api/test_match_probe.py",
+        "tests/queries/test_match_probe.py",
         "tests/api/test_query_plans.py",
     ),
     "backend/queries/listing.py": LIST_TESTS,
     "backend/queries/pages.py": LIST_TESTS,
-    "backend/queries/statements.py": ("tests/api/test_statement_cache.py",),
+    "backend/queries/statements.py": ("tests/queries/test_statement_cache.py",),
     "contractdiff/rules.py": ("tests/contractdiff/test_rules.py",),
     "contractdiff/policy.py": (
         "tests/contractdiff/test_policy.py",
