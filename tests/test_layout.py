@@ -200,16 +200,11 @@ def test_the_server_has_no_import_cycle() -> None:
 
 
 def test_an_interface_importing_its_dialect_is_a_cycle(tmp_path: Path) -> None:
-    """The check finds the circle backend/db.py once closed, from inside a function."""
-    (tmp_path / "backend").mkdir()
-    interface, dialect = tmp_path / "backend" / "db.py", tmp_path / "backend" / "sqlite.py"
+    """The check finds the circle the flat server's db.py once closed, from inside a function."""
+    (tmp_path / "flat").mkdir()
+    interface, dialect = tmp_path / "flat" / "db.py", tmp_path / "flat" / "sqlite.py"
     interface.write_text(
-        "def connect() -> None:\n    from backend.sqlite import SqliteDatabase\n",
-        encoding="utf-8",
+        "def connect() -> None:\n    from flat.sqlite import SqliteDatabase\n", encoding="utf-8"
     )
-    dialect.write_text("from backend.db import Database\n", encoding="utf-8")
-    assert import_cycle(tmp_path, [interface, dialect]) == [
-        "backend.db",
-        "backend.sqlite",
-        "backend.db",
-    ]
+    dialect.write_text("from flat.db import Database\n", encoding="utf-8")
+    assert import_cycle(tmp_path, [interface, dialect]) == ["flat.db", "flat.sqlite", "flat.db"]
