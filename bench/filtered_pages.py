@@ -94,10 +94,16 @@ async def time_page(
 
 async def measure(path: Path, rounds: int, calls: int) -> dict[str, dict[str, list[float]]]:
     """Per page, the median milliseconds of `calls` calls, once per round: database, store."""
-    from backend.queries.store import OwnerId, TaskStore
-    from backend.storage.database import Row, Statement
-    from backend.storage.sqlite import SqliteDatabase
-    from backend.tasks.filters import TaskFilters
+    try:
+        from backend.queries.store import OwnerId, TaskStore
+        from backend.storage.database import Row, Statement
+        from backend.storage.sqlite import SqliteDatabase
+        from backend.tasks.filters import TaskFilters
+    except ModuleNotFoundError:  # a `--tree` from before backend/ had rooms: one flat folder
+        from backend.db import Row, Statement  # type: ignore[no-redef]
+        from backend.filters import TaskFilters  # type: ignore[no-redef]
+        from backend.sqlite import SqliteDatabase  # type: ignore[no-redef]
+        from backend.store import OwnerId, TaskStore  # type: ignore[no-redef]
     from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 
     class TimedDatabase(SqliteDatabase):
