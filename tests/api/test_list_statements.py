@@ -1,0 +1,291 @@
+"""The list's reads (backend/pages.py, with backend/listing.py's statements) against a model
+of the rules, on both databases: for each filter, order and plan, every page of a small
+owner's tasks holds the tasks the rules name, in their order, each once.
+
+The plans are forced with the bounds they are chosen by (listing.WINDOW_ROWS and
+match_probe.FEW_MATCHES): the owner's range, a window that fills its page, a window that
+does not (then the matches, or PostgreSQL's own plan), and the matches straight away.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import backend.listing
+import backend.match_probe
+from backend.db import Database, Row, Statement, connect, sync_url
+from backend.filters import TaskFilters
+from backend.models import PRIORITY_RANKS
+from backend.pages import TaskPages
+from backend.schema import upgrade_to_head
+from backend.search import fold
+from backend.settings import Settings
+from backend.sqlite import sqlite_timestamp
+from backend.statements import StatementCache
+from generated.models import TaskPriority, TaskSort, TaskStatusFilter
+from tests.conftest import DATABASES, SECRET
+from tests.support.passthrough_database import PassThroughDatabase
+from tests.support.postgres import PostgresServer
+
+pytestmark = pytest.mark.anyio
+
+OWNER, OTHER = "lister", "someone-else"
+TASKS = 46
+START = datetime(2026, 3, 1, tzinfo=UTC)
+PRIORITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One task as the rules see it."""
+
+    id: int
+    title: str
+    text: str  # title and description, folded
+    completed: bool
+    priority: int
+    tags: frozenset[str]
+    created_at: datetime
+    due_date: date | None
+    remind_at: datetime | None
+
+
+def task_values(index: int, owner: str) -> dict[str, Any]:
+    word = "zebra" if index % 6 == 0 else "errand"
+    title = f"n{(index * 7) % 23:02d} {word}"  # index and index + 23 share a title
+    description = "save 50%_off" if index % 8 == 5 else ("garden shed" if index % 4 == 1 else "")
+    tags = [["home"], ["home", "work"], []][index % 3] + (["rare"] if index % 10 == 3 else [])
+    remind_at = START + timedelta(hours=index % 7) if index % 3 != 2 else None
+    return {
+        "user_id": owner,
+        "title": title,
+        "description": description,
+        "completed": index % 4 == 0,
+        "priority": 1 + index % 3,
+        "tags": tags,
+        "created_at": START + timedelta(seconds=index // 2),  # two tasks a second: ties
+        "due_date": date(2026, 3, 1) + timedelta(days=index % 9) if index % 5 else None,
+        "due_at": None,
+        "remind_before_minutes": 30 if remind_at else None,
+        "remind_at": remind_at,
+        "title_folded": fold(title),
+        "description_folded": fold(description),
+    }
+
+
+def stored(values: dict[str, Any], sqlite: bool) -> dict[str, Any]:
+    if not sqlite:
+        return {**values, "updated_at": values["created_at"]}
+    moments = {
+        name: sqlite_timestamp(value) if isinstance(value, datetime) else value
+        for name, value in values.items()
+    }
+    return {**moments, "updated_at": moments["created_at"], "tags": json.dumps(values["tags"])}
+
+
+@pytest.fixture(params=DATABASES, ids=DATABASES, scope="module")
+def lists(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, list[Model]]]:
+    """A database of its own: TASKS tasks of OWNER, and as many of OTHER, alike."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('lists') / 'lists.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"lists_{uuid.uuid4().hex[:12]}")
+    upgrade_to_head(url)
+    engine = sa.create_engine(sync_url(url))
+    sqlite = engine.dialect.name == "sqlite"
+    models = []
+    with engine.begin() as connection:
+        for index in range(TASKS):
+            for owner in (OTHER, OWNER):
+                values = task_values(index, owner)
+                row = stored(values, sqlite)
+                names = ", ".join(row)
+                marks = ", ".join(f":{name}" for name in row)
+                inserted = connection.execute(
+                    sa.text(f"INSERT INTO tasks ({names}) VALUES ({marks}) RETURNING id"), row
+                ).scalar_one()
+                if owner == OWNER:
+                    models.append(
+                        Model(
+                            inserted,
+                            values["title"],
+                            f"{values['title_folded']}\n{values['description_folded']}",
+                            values["completed"],
+                            values["priority"],
+                            frozenset(values["tags"]),
+                            values["created_at"],
+                            values["due_date"],
+                            values["remind_at"],
+                        )
+                    )
+    engine.dispose()
+    yield url, models
+
+
+def passes(task: Model, filters: TaskFilters) -> bool:
+    if filters.status is TaskStatusFilter.PENDING and task.completed:
+        return False
+    if filters.status is TaskStatusFilter.COMPLETED and not task.completed:
+        return False
+    if filters.priority is not None and task.priority != PRIORITY_RANKS[filters.priority.value]:
+        return False
+    if not set(filters.tags) <= task.tags:
+        return False
+    if filters.due_from is not None and (task.due_date is None or task.due_date < filters.due_from):
+        return False
+    if filters.due_to is not None and (task.due_date is None or task.due_date > filters.due_to):
+        return False
+    return all(word in task.text for word in filters.words)
+
+
+def expected(models: list[Model], filters: TaskFilters, sort: TaskSort) -> list[int]:
+    """The ids of the list, in order, as the contract's rules name them."""
+    found = [task for task in models if passes(task, filters)]
+    key: Callable[[Model], Any]
+    if sort is TaskSort.CREATED:
+        key, reverse = (lambda task: (task.created_at, task.id)), True
+    elif sort is TaskSort.PRIORITY:
+        key, reverse = (lambda task: (task.priority, task.created_at, task.id)), True
+    elif sort is TaskSort.TITLE:
+        key, reverse = (lambda task: (task.title, task.id)), False
+    elif sort is TaskSort.DUE_DATE:
+        dated = sorted((task for task in found if task.due_date), key=lambda t: (t.due_date, t.id))
+        undated = sorted((task for task in found if task.due_date is None), key=lambda t: t.id)
+        return [task.id for task in dated + undated]
+    else:
+        low = filters.remind_from or datetime.min.replace(tzinfo=UTC)
+        high = filters.remind_to or datetime.max.replace(tzinfo=UTC)
+        found = [
+            task
+            for task in found
+            if task.remind_at is not None and not task.completed and low <= task.remind_at < high
+        ]
+        key, reverse = (lambda task: (task.remind_at, task.id)), False
+    return [task.id for task in sorted(found, key=key, reverse=reverse)]
+
+
+class ReadsNoted(PassThroughDatabase):
+    """The real database, noting each statement a read runs."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.reads: list[Statement] = []
+
+    async def fetch(self, statement: Statement, params: Any) -> list[Row]:
+        self.reads.append(statement)
+        return await self.database.fetch(statement, params)
+
+
+async def every_page(url: str, filters: TaskFilters, sort: TaskSort, limit: int) -> list[list[int]]:
+    database = ReadsNoted(
+        connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
+    )
+    pages = TaskPages(database, StatementCache(database))
+    listed: list[list[int]] = []
+    after = None
+    try:
+        for _ in range(TASKS + 2):
+            page = await pages.page(OWNER, filters, sort, limit, after)
+            listed.append([task.id for task in page.tasks])
+            assert all(task.user_id == OWNER for task in page.tasks)
+            after = page.next_cursor
+            if after is None:
+                return listed
+    finally:
+        await database.close()
+    raise AssertionError("the pages never end")
+
+
+def filters(**chosen: Any) -> TaskFilters:
+    return TaskFilters(**chosen)
+
+
+LISTS = {
+    "all": filters(),
+    "pending": filters(status=TaskStatusFilter.PENDING),
+    "completed": filters(status=TaskStatusFilter.COMPLETED),
+    "high": filters(priority=TaskPriority.HIGH),
+    "home": filters(tags=("home",)),
+    "home-work": filters(tags=("home", "work")),
+    "rare": filters(tags=("rare",)),
+    "rare-pending": filters(tags=("rare",), status=TaskStatusFilter.PENDING),
+    "due-window": filters(due_from=date(2026, 3, 3), due_to=date(2026, 3, 6)),
+    "due-from": filters(due_from=date(2026, 3, 8)),
+    "zebra": filters(words=("zebra",)),
+    "shed-errand": filters(words=("errand", "shed")),
+    "short-word": filters(words=("n0",)),
+    "percent": filters(words=("0%_o",)),
+    "home-zebra": filters(tags=("home",), words=("zebra",)),
+    "work-low-shed": filters(tags=("work",), priority=TaskPriority.LOW, words=("shed",)),
+}
+ORDERS = [TaskSort.CREATED, TaskSort.PRIORITY, TaskSort.TITLE, TaskSort.DUE_DATE]
+# (WINDOW_ROWS, FEW_MATCHES): the range; a window that fills a page; a window too short for
+# one, then the matches (SQLite) or the planner's choice (PostgreSQL); the matches at once.
+PLANS = {"range": (10_000, 0), "window": (4, 0), "short-window": (12, 0), "matches": (4, 10_000)}
+
+
+@pytest.mark.parametrize("plan", PLANS)
+@pytest.mark.parametrize("sort", ORDERS, ids=lambda sort: sort.value)
+@pytest.mark.parametrize("name", LISTS)
+async def test_every_page_holds_the_tasks_the_rules_name_in_order(
+    lists: tuple[str, list[Model]],
+    name: str,
+    sort: TaskSort,
+    plan: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, models = lists
+    window_rows, few = PLANS[plan]
+    monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
+    monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
+    wanted = expected(models, LISTS[name], sort)
+    pages = await every_page(url, LISTS[name], sort, 3)
+    assert [task for page in pages for task in page] == wanted
+    assert [len(page) for page in pages[:-1]] == [3] * (len(pages) - 1)
+    assert len(pages[-1]) == (len(wanted) % 3 or min(3, len(wanted)))
+
+
+REMINDERS = {
+    "all": filters(),
+    "from": filters(remind_from=START + timedelta(hours=2)),
+    "to": filters(remind_to=START + timedelta(hours=4)),
+    "between": filters(
+        remind_from=START + timedelta(hours=1), remind_to=START + timedelta(hours=3)
+    ),
+    "home": filters(tags=("home",), remind_from=START + timedelta(hours=1)),
+    "zebra": filters(words=("zebra",)),
+}
+
+
+@pytest.mark.parametrize("name", REMINDERS)
+async def test_reminder_pages_hold_the_pending_reminders_in_their_order(
+    lists: tuple[str, list[Model]], name: str
+) -> None:
+    url, models = lists
+    wanted = expected(models, REMINDERS[name], TaskSort.REMIND_AT)
+    assert wanted, "the list finds reminders"
+    pages = await every_page(url, REMINDERS[name], TaskSort.REMIND_AT, 2)
+    assert [task for page in pages for task in page] == wanted
+
+
+@pytest.mark.parametrize("limit", [1, 4, TASKS, TASKS + 1])
+async def test_a_page_holds_up_to_its_limit_and_the_last_has_no_cursor(
+    lists: tuple[str, list[Model]], limit: int
+) -> None:
+    url, models = lists
+    pages = await every_page(url, filters(), TaskSort.TITLE, limit)
+    assert [task for page in pages for task in page] == expected(models, filters(), TaskSort.TITLE)
+    assert [len(page) for page in pages] == [
+        min(limit, TASKS - start) for start in range(0, TASKS, limit)
+    ]
