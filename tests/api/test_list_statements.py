@@ -194,7 +194,14 @@ class ReadsNoted(PassThroughDatabase):
         return await self.database.fetch(statement, params)
 
 
-async def every_page(url: str, filters: TaskFilters, sort: TaskSort, limit: int) -> list[list[int]]:
+async def every_page(
+    url: str,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: int,
+    reads: list[Statement] | None = None,
+) -> list[list[int]]:
+    """The ids of every page; `reads` gets each statement the pages read."""
     database = ReadsNoted(
         connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
     )
@@ -211,6 +218,8 @@ async def every_page(url: str, filters: TaskFilters, sort: TaskSort, limit: int)
                 return listed
     finally:
         await database.close()
+        if reads is not None:
+            reads.extend(database.reads)
     raise AssertionError("the pages never end")
 
 
@@ -296,3 +305,35 @@ async def test_a_page_holds_up_to_its_limit_and_the_last_has_no_cursor(
     assert [len(page) for page in pages] == [
         min(limit, TASKS - start) for start in range(0, TASKS, limit)
     ]
+
+
+def is_window_step(statement: Statement) -> bool:
+    """The steps whose plan is the same whatever the values: the window's end, the count of
+    each tag's matches, the window itself."""
+    return any(name in statement.sql for name in ("window", "few_matches", "bound_key"))
+
+
+@pytest.mark.parametrize("plan", PLANS)
+@pytest.mark.parametrize("sort", [*ORDERS, TaskSort.REMIND_AT], ids=lambda sort: sort.value)
+@pytest.mark.parametrize("name", ["all", "high", "home", "zebra", "home-zebra"])
+async def test_a_read_is_planned_per_call_only_where_a_tag_or_words_decide_its_plan(
+    lists: tuple[str, list[Model]],
+    name: str,
+    sort: TaskSort,
+    plan: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL must plan a list with a tag or words for each call's values (how many
+    rows match decides between the owner's range and the matches), except the steps of a
+    window; every other read may keep one plan (listing.planned_per_call)."""
+    url, _ = lists
+    window_rows, few = PLANS[plan]
+    monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
+    monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
+    chosen = LISTS[name]
+    reads: list[Statement] = []
+    await every_page(url, chosen, sort, 3, reads)
+    decided_by_values = bool(chosen.tags or chosen.words)
+    marks = [(read.planned_per_call, is_window_step(read)) for read in reads]
+    assert marks == [(decided_by_values and not window, window) for _, window in marks]
+    assert any(not window for _, window in marks)
