@@ -337,3 +337,31 @@ async def test_a_read_is_planned_per_call_only_where_a_tag_or_words_decide_its_p
     marks = [(read.planned_per_call, is_window_step(read)) for read in reads]
     assert marks == [(decided_by_values and not window, window) for _, window in marks]
     assert any(not window for _, window in marks)
+
+
+@pytest.mark.parametrize("plan", PLANS)
+async def test_one_statement_cache_serves_every_list_in_turn(
+    lists: tuple[str, list[Model]], plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store keeps one cache of statements for all its lists: each list, order and page
+    gets its own statement from it, whatever was read before."""
+    url, models = lists
+    window_rows, few = PLANS[plan]
+    monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
+    monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
+    database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
+    pages = TaskPages(database, StatementCache(database))
+    chosen = [*((name, sort) for sort in ORDERS for name in LISTS), ("all", TaskSort.REMIND_AT)]
+    try:
+        for name, sort in chosen:
+            listed: list[int] = []
+            after = None
+            for _ in range(TASKS + 2):
+                page = await pages.page(OWNER, LISTS[name], sort, 5, after)
+                listed += [task.id for task in page.tasks]
+                after = page.next_cursor
+                if after is None:
+                    break
+            assert listed == expected(models, LISTS[name], sort), (name, sort)
+    finally:
+        await database.close()
