@@ -23,6 +23,15 @@ import backend.listing
 import backend.match_probe
 from backend.db import Database, Row, Statement, connect, sync_url
 from backend.filters import TaskFilters
+from backend.listing import (
+    FilterShape,
+    Plan,
+    bound_params,
+    filter_params,
+    list_statement,
+    plans_for,
+    window_end_statement,
+)
 from backend.models import PRIORITY_RANKS
 from backend.pages import TaskPages
 from backend.schema import upgrade_to_head
@@ -365,3 +374,46 @@ async def test_one_statement_cache_serves_every_list_in_turn(
             assert listed == expected(models, LISTS[name], sort), (name, sort)
     finally:
         await database.close()
+
+
+WINDOW = 10  # rows of the owner's range a window statement reads, in these tests
+
+
+def in_order(models: list[Model], sort: TaskSort) -> list[int]:
+    """The ids of the owner's whole range in the order's index, whatever the filters."""
+    return expected(models, filters(), sort)
+
+
+@pytest.mark.parametrize("plan", list(Plan), ids=lambda plan: plan.value)
+@pytest.mark.parametrize("sort", ORDERS[:3], ids=lambda sort: sort.value)
+@pytest.mark.parametrize("name", LISTS)
+async def test_each_plan_statement_returns_the_rows_of_its_part_of_the_range(
+    lists: tuple[str, list[Model]], name: str, sort: TaskSort, plan: Plan
+) -> None:
+    """listing's statements run as they are: the window's end is one row, WINDOW rows into
+    the owner's range; a window statement returns the rows up to it that pass the filters;
+    the range and the matches return every row that passes, in order."""
+    url, models = lists
+    chosen = LISTS[name]
+    database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
+    postgres = database.dialect.name == "postgresql"
+    if postgres and plan is Plan.MATCHES:
+        # PostgreSQL's second step is its planner's own choice: it never starts from matches.
+        assert Plan.MATCHES not in plans_for(FilterShape.of(chosen), postgres)
+        await database.close()
+        return
+    params = {"owner": OWNER, **filter_params(chosen, postgres), "limit": TASKS + 1}
+    wanted = expected(models, chosen, sort)
+    try:
+        if plan is Plan.WINDOW:
+            end = window_end_statement(sort, False)
+            ends = await database.fetch(database.compile(end), {**params, "window": WINDOW})
+            assert [row["id"] for row in ends] == [in_order(models, sort)[WINDOW]]
+            params |= bound_params(ends[0], sort)
+            window = set(in_order(models, sort)[: WINDOW + 1])
+            wanted = [task for task in wanted if task in window]
+        statement = list_statement(FilterShape.of(chosen), sort, False, postgres, plan)
+        rows = await database.fetch(database.compile(statement), params)
+    finally:
+        await database.close()
+    assert [row["id"] for row in rows] == wanted
