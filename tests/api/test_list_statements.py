@@ -34,6 +34,7 @@ from backend.listing import (
 )
 from backend.models import PRIORITY_RANKS
 from backend.pages import TaskPages
+from backend.pagination import Cursor, SortKey
 from backend.schema import upgrade_to_head
 from backend.search import fold
 from backend.settings import Settings
@@ -360,18 +361,21 @@ async def test_one_statement_cache_serves_every_list_in_turn(
     monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
     database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
     pages = TaskPages(database, StatementCache(database))
-    chosen = [*((name, sort) for sort in ORDERS for name in LISTS), ("all", TaskSort.REMIND_AT)]
+    chosen = [
+        *((LISTS[name], sort) for sort in ORDERS for name in LISTS),
+        *((REMINDERS[name], TaskSort.REMIND_AT) for name in REMINDERS),
+    ]
     try:
-        for name, sort in chosen:
+        for listed_filters, sort in chosen:
             listed: list[int] = []
             after = None
             for _ in range(TASKS + 2):
-                page = await pages.page(OWNER, LISTS[name], sort, 5, after)
+                page = await pages.page(OWNER, listed_filters, sort, 5, after)
                 listed += [task.id for task in page.tasks]
                 after = page.next_cursor
                 if after is None:
                     break
-            assert listed == expected(models, LISTS[name], sort), (name, sort)
+            assert listed == expected(models, listed_filters, sort), (listed_filters, sort)
     finally:
         await database.close()
 
@@ -417,3 +421,37 @@ async def test_each_plan_statement_returns_the_rows_of_its_part_of_the_range(
     finally:
         await database.close()
     assert [row["id"] for row in rows] == wanted
+
+
+def key_of(task: Model, sort: TaskSort) -> SortKey:
+    if sort is TaskSort.CREATED:
+        return task.created_at
+    if sort is TaskSort.TITLE:
+        return task.title
+    if sort is TaskSort.PRIORITY:
+        return (task.priority, task.created_at)
+    if sort is TaskSort.REMIND_AT:
+        return task.remind_at
+    return task.due_date
+
+
+@pytest.mark.parametrize("sort", [*ORDERS, TaskSort.REMIND_AT], ids=lambda sort: sort.value)
+@pytest.mark.parametrize("name", ["pending", "home-zebra"])
+async def test_a_page_cursor_names_its_last_task_the_order_and_the_filters(
+    lists: tuple[str, list[Model]], name: str, sort: TaskSort
+) -> None:
+    url, models = lists
+    chosen = LISTS[name]
+    database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
+    try:
+        page = await TaskPages(database, StatementCache(database)).page(
+            OWNER, chosen, sort, 2, None
+        )
+    finally:
+        await database.close()
+    by_id = {task.id: task for task in models}
+    last = by_id[expected(models, chosen, sort)[1]]
+    assert [task.id for task in page.tasks] == expected(models, chosen, sort)[:2]
+    assert page.next_cursor == Cursor(
+        sort, chosen.status, key_of(last, sort), last.id, chosen.digest()
+    )
