@@ -27,6 +27,7 @@ from backend.listing import (
     FilterShape,
     Plan,
     bound_params,
+    cursor_params,
     filter_params,
     list_statement,
     plans_for,
@@ -388,15 +389,17 @@ def in_order(models: list[Model], sort: TaskSort) -> list[int]:
     return expected(models, filters(), sort)
 
 
+@pytest.mark.parametrize("paged", [False, True], ids=["first", "after-a-cursor"])
 @pytest.mark.parametrize("plan", list(Plan), ids=lambda plan: plan.value)
 @pytest.mark.parametrize("sort", ORDERS[:3], ids=lambda sort: sort.value)
 @pytest.mark.parametrize("name", LISTS)
 async def test_each_plan_statement_returns_the_rows_of_its_part_of_the_range(
-    lists: tuple[str, list[Model]], name: str, sort: TaskSort, plan: Plan
+    lists: tuple[str, list[Model]], name: str, sort: TaskSort, plan: Plan, paged: bool
 ) -> None:
-    """listing's statements run as they are: the window's end is one row, WINDOW rows into
-    the owner's range; a window statement returns the rows up to it that pass the filters;
-    the range and the matches return every row that passes, in order."""
+    """listing's statements run as they are, from the start or after a cursor (the 4th task
+    of the owner's range): the window's end is one row, WINDOW rows further into the range;
+    a window statement returns the rows up to it that pass the filters; the range and the
+    matches return every row that passes, in order."""
     url, models = lists
     chosen = LISTS[name]
     database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
@@ -406,17 +409,25 @@ async def test_each_plan_statement_returns_the_rows_of_its_part_of_the_range(
         assert Plan.MATCHES not in plans_for(FilterShape.of(chosen), postgres)
         await database.close()
         return
+    positions = in_order(models, sort)
+    first = 4 if paged else 0  # the position of the first row after the cursor
     params = {"owner": OWNER, **filter_params(chosen, postgres), "limit": TASKS + 1}
-    wanted = expected(models, chosen, sort)
+    if paged:
+        by_id = {task.id: task for task in models}
+        cursor = by_id[positions[first - 1]]
+        after = Cursor(sort, chosen.status, key_of(cursor, sort), cursor.id)
+        params |= cursor_params(after)
+    later = set(positions[first:])
+    wanted = [task for task in expected(models, chosen, sort) if task in later]
     try:
         if plan is Plan.WINDOW:
-            end = window_end_statement(sort, False)
+            end = window_end_statement(sort, paged)
             ends = await database.fetch(database.compile(end), {**params, "window": WINDOW})
-            assert [row["id"] for row in ends] == [in_order(models, sort)[WINDOW]]
+            assert [row["id"] for row in ends] == [positions[first + WINDOW]]
             params |= bound_params(ends[0], sort)
-            window = set(in_order(models, sort)[: WINDOW + 1])
+            window = set(positions[first : first + WINDOW + 1])
             wanted = [task for task in wanted if task in window]
-        statement = list_statement(FilterShape.of(chosen), sort, False, postgres, plan)
+        statement = list_statement(FilterShape.of(chosen), sort, paged, postgres, plan)
         rows = await database.fetch(database.compile(statement), params)
     finally:
         await database.close()
