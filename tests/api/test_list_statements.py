@@ -466,3 +466,36 @@ async def test_a_page_cursor_names_its_last_task_the_order_and_the_filters(
     assert page.next_cursor == Cursor(
         sort, chosen.status, key_of(last, sort), last.id, chosen.digest()
     )
+
+
+def test_filter_params_are_the_values_of_the_filters_the_statement_uses() -> None:
+    assert filter_params(filters(), postgres=False) == {}
+    assert filter_params(filters(), postgres=True) == {}
+    chosen = filters(
+        priority=TaskPriority.LOW,
+        tags=("home", "work"),
+        due_from=date(2026, 3, 2),
+        due_to=date(2026, 3, 4),
+        words=("n0", "shed"),
+        remind_from=START,
+        remind_to=START + timedelta(hours=1),
+    )
+    common = {
+        "priority": 1,
+        "tag_0": "home",
+        "tag_1": "work",
+        "due_from": date(2026, 3, 2),
+        "due_to": date(2026, 3, 4),
+        "word_0": "n0",
+        "word_1": "shed",
+        "remind_from": START,
+        "remind_to": START + timedelta(hours=1),
+    }
+    # SQLite's FTS5 query holds the words a trigram index can find; PostgreSQL's LIKE patterns.
+    assert filter_params(chosen, postgres=False) == {**common, "full_text": '"shed"'}
+    assert filter_params(chosen, postgres=True) == {
+        **common,
+        "pattern_0": "%n0%",
+        "pattern_1": "%shed%",
+    }
+    assert "full_text" not in filter_params(filters(words=("n0",)), postgres=False)
