@@ -362,8 +362,10 @@ async def test_one_statement_cache_serves_every_list_in_turn(
     monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
     database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
     pages = TaskPages(database, StatementCache(database))
+    # Each list after others of more tags, and again after others of fewer.
+    most_tags_first = sorted(LISTS, key=lambda name: -len(LISTS[name].tags))
     chosen = [
-        *((LISTS[name], sort) for sort in ORDERS for name in LISTS),
+        *((LISTS[name], sort) for sort in ORDERS for name in [*most_tags_first, *LISTS]),
         *((REMINDERS[name], TaskSort.REMIND_AT) for name in REMINDERS),
     ]
     try:
