@@ -67,6 +67,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "backend/preconditions.py": ("tests/api/test_conditional_requests.py",),
     "backend/recurrence.py": (
         "tests/api/test_recurrence_rules.py",
+        "tests/api/test_recurrence_oracle.py",
         "tests/api/test_recurrence.py",
         "tests/api/test_schedule_updates.py",
     ),
