@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-from-lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MOCK_PORT ?= 4010
+# The suite's worker processes (pytest-xdist): many tests wait on a server or a database, so
+# twice the cores keeps both cores busy; PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 4
 
 .PHONY: help install run mock token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check lock clean
 
@@ -57,8 +60,8 @@ run: $(STAMP) .env
 test: lint
 	@echo "== contract gate: the spec against the last release"
 	$(PY) codegen.py diff
-	@echo "== pytest"
-	$(PY) -m pytest
+	@echo "== pytest ($(PYTEST_WORKERS) worker processes)"
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 	@$(MAKE) --no-print-directory bench-check
 
 token: $(STAMP) .env

@@ -37,6 +37,13 @@ def pytest_runtest_makereport() -> Generator[None, pytest.TestReport, pytest.Tes
     return report
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, the others in their order: parallel workers (`make test`
+    runs `pytest -n`) then share the long tests out, and no worker is left to finish one
+    alone while the others idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if running_in_ci():
         skipped = len(terminalreporter.stats.get("skipped", []))

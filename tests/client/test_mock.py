@@ -37,6 +37,8 @@ from tests.support.live_server import LiveServer, live_server
 from tests.support.mock_server import MockServer, mock_server
 from tests.support.tools import ROOT, node_binary
 
+pytestmark = pytest.mark.slow  # seconds per test: run first by the parallel workers
+
 SCENARIO_TIMEOUT_SECONDS = 60
 # What the scenario's calls are answered, by the mock and by the server alike.
 SCENARIO_STATUSES = {

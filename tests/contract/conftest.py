@@ -37,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET
+from tests.support.worker_figures import hand_over, received
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = REPO_ROOT / "openapi" / "openapi.json"
@@ -296,6 +297,26 @@ FIGURES = Figures()
 
 def database_of(request: pytest.FixtureRequest) -> str:
     return str(request.node.callspec.params.get("database_url", "?"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its figures to the controller, which prints the table."""
+    rows = [
+        (*key, FIGURES.examples[key], FIGURES.failures[key], FIGURES.set_aside[key])
+        for key in FIGURES.examples
+    ]
+    hand_over(session.config, "contract figures", rows)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    for run, database, operation, examples, failures, set_aside in received(
+        node, "contract figures"
+    ):
+        key = (run, database, operation)
+        FIGURES.examples[key] += examples
+        FIGURES.failures[key] += failures
+        FIGURES.set_aside[key] += set_aside
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -36,6 +36,8 @@ from tests.contract.conftest import (
     stateful_settings,
 )
 
+pytestmark = pytest.mark.slow  # seconds per test: run first by the parallel workers
+
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiCase
 

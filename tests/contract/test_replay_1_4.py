@@ -22,6 +22,8 @@ from tests.contract.conftest import REPO_ROOT, contract_config, in_process
 from tests.contract.test_contract import SHARED_FIXTURES, send_and_validate, with_owner_token
 from tests.support.contract_answers import Answer, answer_problems
 
+pytestmark = pytest.mark.slow  # seconds per test: run first by the parallel workers
+
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiCase
 

@@ -9,9 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from contractdiff import rules
 from tests.support.contract_repository import Repository, make_repository, release_commit
 from tests.support.tools import ROOT, node_binary
+
+pytestmark = pytest.mark.slow  # seconds per test: run first by the parallel workers
 
 CODEGEN = str(ROOT / "codegen.py")
 # test_rules.py counts these rules as covered, beside the corpus and the synthetic cases.

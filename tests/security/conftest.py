@@ -17,6 +17,7 @@ from backend.settings import Settings
 from tests.conftest import start_postgres_or_skip
 from tests.support.jwks import Ed25519Key, JwksEndpoint, serve_jwks
 from tests.support.postgres import PostgresServer
+from tests.support.worker_figures import hand_over, received
 
 GROUPS = {
     "test_tokens": "1. Forged and broken tokens",
@@ -77,6 +78,22 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         case.outcome = "skipped"
     elif report.when == "call" and case.outcome is None:
         case.outcome = "passed"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its cases to the controller, which prints the table."""
+    rows = [
+        (nodeid, case.group, case.database, case.outcome)
+        for nodeid, case in _cases.items()
+        if case.outcome is not None
+    ]
+    hand_over(session.config, "security cases", rows)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    for nodeid, group, database, outcome in received(node, "security cases"):
+        _cases[nodeid] = _Case(group, database, outcome)
 
 
 def figure_table() -> list[str]:
