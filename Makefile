@@ -8,7 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MOCK_PORT ?= 4010
 # The suite's worker processes (pytest-xdist): many tests wait on a server or a database, so
-# twice the cores keeps both cores busy; PYTEST_WORKERS=0 runs it in one process.
+# twice the cores keeps both cores busy; PYTEST_WORKERS=0 runs it in one process. The slow
+# tests come first (tests/conftest.py), and each worker takes two tests at a time
+# (--maxschedchunk 2), so they spread over the workers instead of filling the first one's
+# batch.
 PYTEST_WORKERS ?= 4
 
 .PHONY: help install run mock token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check lock clean
@@ -61,7 +64,7 @@ test: lint
 	@echo "== contract gate: the spec against the last release"
 	$(PY) codegen.py diff
 	@echo "== pytest ($(PYTEST_WORKERS) worker processes)"
-	$(PY) -m pytest -n $(PYTEST_WORKERS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxschedchunk 2
 	@$(MAKE) --no-print-directory bench-check
 
 token: $(STAMP) .env

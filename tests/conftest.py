@@ -16,8 +16,10 @@ from backend.auth.tokens import mint_token
 from backend.main import create_app
 from backend.settings import Settings
 from backend.storage.schema import upgrade_to_head
+from tests.support import fuzz_figures, security_figures
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 from tests.support.skips import running_in_ci, skip_or_fail, undocumented_ci_skip
+from tests.support.worker_figures import hand_over, received
 
 SECRET = "test-secret-for-the-suite-0123456789abcdef"
 DATABASES = ("sqlite", "postgres")
@@ -44,7 +46,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands the suites' figures to the controller, which prints them."""
+    hand_over(session.config, fuzz_figures.HANDOVER, fuzz_figures.FIGURES.handed_over())
+    hand_over(session.config, security_figures.HANDOVER, security_figures.handed_over())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    fuzz_figures.FIGURES.add(received(node, fuzz_figures.HANDOVER))
+    security_figures.add(received(node, security_figures.HANDOVER))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    security_figures.write_summary(terminalreporter)
+    fuzz_figures.FIGURES.write_summary(terminalreporter)
     if running_in_ci():
         skipped = len(terminalreporter.stats.get("skipped", []))
         terminalreporter.write_line(

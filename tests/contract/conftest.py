@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -37,7 +36,7 @@ from starlette.types import Receive, Scope, Send
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET
-from tests.support.worker_figures import hand_over, received
+from tests.support.fuzz_figures import FIGURES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = REPO_ROOT / "openapi" / "openapi.json"
@@ -281,56 +280,10 @@ def live_server(
 
 # --- figures -----------------------------------------------------------------------------
 
-
-@dataclass
-class Figures:
-    """Examples sent and failing examples, per (run, database, operation)."""
-
-    examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    failures: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    # Generated requests that are not valid HTTP/1.1, not sent (see frames_the_body).
-    set_aside: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-
-
-FIGURES = Figures()
+FIGURES.profile = (
+    f"long run, {FUZZ_EXAMPLES} examples" if LONG_RUN else "CI profile"
+) + f", seed {SEED}"
 
 
 def database_of(request: pytest.FixtureRequest) -> str:
     return str(request.node.callspec.params.get("database_url", "?"))
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker hands its figures to the controller, which prints the table."""
-    rows = [
-        (*key, FIGURES.examples[key], FIGURES.failures[key], FIGURES.set_aside[key])
-        for key in FIGURES.examples
-    ]
-    hand_over(session.config, "contract figures", rows)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: object) -> None:
-    for run, database, operation, examples, failures, set_aside in received(
-        node, "contract figures"
-    ):
-        key = (run, database, operation)
-        FIGURES.examples[key] += examples
-        FIGURES.failures[key] += failures
-        FIGURES.set_aside[key] += set_aside
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES.examples:
-        return
-    write = terminalreporter.write_line
-    profile = f"long run, {FUZZ_EXAMPLES} examples" if LONG_RUN else "CI profile"
-    profile += f", seed {SEED}"
-    write("")
-    write(f"contract fuzzing figures ({profile}; examples = requests checked)")
-    header = f"{'run':<14} {'database':<9} {'operation':<58} {'examples':>9} {'failures':>9}"
-    write(f"{header} {'not HTTP':>9}")
-    for key in sorted(FIGURES.examples):
-        run, database, operation = key
-        examples, failures = FIGURES.examples[key], FIGURES.failures[key]
-        line = f"{run:<14} {database:<9} {operation:<58} {examples:>9} {failures:>9}"
-        write(f"{line} {FIGURES.set_aside[key]:>9}")

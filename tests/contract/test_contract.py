@@ -28,13 +28,13 @@ from backend.auth.tokens import mint_token
 from tests.conftest import SECRET
 from tests.contract.conftest import (
     CONTRACT,
-    FIGURES,
     LiveServer,
     database_of,
     in_process,
     load_contract,
     stateful_settings,
 )
+from tests.support.fuzz_figures import FIGURES
 
 pytestmark = pytest.mark.slow  # seconds per test: run first by the parallel workers
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,124 +15,15 @@ from backend.settings import Settings
 from tests.conftest import start_postgres_or_skip
 from tests.support.jwks import Ed25519Key, JwksEndpoint, serve_jwks
 from tests.support.postgres import PostgresServer
-from tests.support.worker_figures import hand_over, received
-
-GROUPS = {
-    "test_tokens": "1. Forged and broken tokens",
-    "test_cross_user": "2. Cross-user matrix",
-    "test_property_authorization": "3. Property-level authorization",
-    "test_hostile_input": "4. Hostile input",
-    "test_concurrency": "5. Concurrency",
-    "test_database_faults": "6. Database faults",
-    "test_lost_responses": "6. Database faults",
-    "test_statement_timeout": "6. Database faults",
-    "test_logs": "7. Logs",
-    "test_log_redaction": "7. Logs",
-}
-ANY_DATABASE = "-"
-OUTCOMES = ("passed", "failed", "skipped")
-
-
-# --- the figure table -------------------------------------------------------------------------
-
-
-@dataclass
-class _Case:
-    group: str
-    database: str
-    outcome: str | None = None
-    """None until a phase of the case reports (cases left unrun by -x are not counted)."""
-
-
-_cases: dict[str, _Case] = {}
-
-
-def _group_of(nodeid: str) -> str | None:
-    module = Path(nodeid.split("::", 1)[0]).stem
-    if Path(nodeid.split("::", 1)[0]).parent.name != "security":
-        return None
-    return GROUPS.get(module)
+from tests.support.security_figures import record_collected, record_report
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        group = _group_of(item.nodeid)
-        if group is None:
-            continue
-        callspec = getattr(item, "callspec", None)
-        params: dict[str, Any] = callspec.params if callspec is not None else {}
-        database = params.get("database_url", ANY_DATABASE)
-        _cases[item.nodeid] = _Case(group, str(database))
+    record_collected(items)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    case = _cases.get(report.nodeid)
-    if case is None:
-        return
-    # A case is failed if any phase failed, skipped if skipped (xfail included), else passed.
-    if report.failed:
-        case.outcome = "failed"
-    elif report.skipped and case.outcome != "failed":
-        case.outcome = "skipped"
-    elif report.when == "call" and case.outcome is None:
-        case.outcome = "passed"
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker hands its cases to the controller, which prints the table."""
-    rows = [
-        (nodeid, case.group, case.database, case.outcome)
-        for nodeid, case in _cases.items()
-        if case.outcome is not None
-    ]
-    hand_over(session.config, "security cases", rows)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: object) -> None:
-    for nodeid, group, database, outcome in received(node, "security cases"):
-        _cases[nodeid] = _Case(group, database, outcome)
-
-
-def figure_table() -> list[str]:
-    """The per-group, per-database counts of the cases collected in this session."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for case in _cases.values():
-        if case.outcome is None:
-            continue
-        counts[case.group, case.database, case.outcome] += 1
-    rows = sorted({(group, database) for group, database, _ in counts})
-    header = f"| {'Group':<34} | {'Database':<8} | Tried | Passed | Failed | Skipped |"
-    rule = "|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|"
-    lines = [header, rule]
-    totals: Counter[str] = Counter()
-    for group in dict.fromkeys(GROUPS.values()):  # each group once, in order
-        group_rows = [row for row in rows if row[0] == group]
-        if not group_rows:
-            lines.append(f"| {group:<34} | {ANY_DATABASE:<8} |     0 |      0 |      0 |       0 |")
-            continue
-        for _, database in group_rows:
-            figures = [counts[group, database, outcome] for outcome in OUTCOMES]
-            for outcome, figure in zip(OUTCOMES, figures, strict=True):
-                totals[outcome] += figure
-            lines.append(
-                f"| {group:<34} | {database:<8} | {sum(figures):>5} | {figures[0]:>6} "
-                f"| {figures[1]:>6} | {figures[2]:>7} |"
-            )
-    figures = [totals[outcome] for outcome in OUTCOMES]
-    lines.append(
-        f"| {'Total':<34} | {'':<8} | {sum(figures):>5} | {figures[0]:>6} "
-        f"| {figures[1]:>6} | {figures[2]:>7} |"
-    )
-    return lines
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not any(case.outcome is not None for case in _cases.values()):
-        return
-    terminalreporter.section("security suite figures")
-    for line in figure_table():
-        terminalreporter.write_line(line)
+    record_report(report)
 
 
 # --- shared fixtures --------------------------------------------------------------------------
