@@ -17,6 +17,11 @@ PREPARED_STATEMENT_ERRORS: Final = (
 )
 # PgBouncer's answer to the session settings sent at connection time.
 REFUSED_STARTUP_OPTIONS: Final = "unsupported startup parameter"
+# Where the session's statement timeout came from: "client" when the startup options reached
+# the session. A pooler that passes them over silently (PgBouncer's ignore_startup_parameters)
+# leaves the server's or the role's, whatever its value.
+STARTUP_OPTIONS_SOURCE: Final = "SELECT source FROM pg_settings WHERE name = 'statement_timeout'"
+SET_BY_STARTUP_OPTIONS: Final = "client"
 
 
 def refuses_startup_options(error: psycopg.OperationalError) -> bool:
@@ -24,10 +29,11 @@ def refuses_startup_options(error: psycopg.OperationalError) -> bool:
     return REFUSED_STARTUP_OPTIONS in str(error)
 
 
-def warn_pooler_found(cause: psycopg.Error) -> None:
+def warn_pooler_found(sign: str) -> None:
+    """The one warning, naming the `sign` by which the pooler was found."""
     logger.warning(
         "DATABASE_URL leads to a transaction-mode pooler (%s) but DATABASE_TRANSACTION_POOLER "
         "is not set: statements are no longer prepared and no session settings are sent (the "
         "statement timeout is the role's); set DATABASE_TRANSACTION_POOLER=true",
-        type(cause).__name__,
+        sign,
     )

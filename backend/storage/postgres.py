@@ -29,6 +29,8 @@ from backend.storage.database import (
 )
 from backend.storage.pooler import (
     PREPARED_STATEMENT_ERRORS,
+    SET_BY_STARTUP_OPTIONS,
+    STARTUP_OPTIONS_SOURCE,
     refuses_startup_options,
     warn_pooler_found,
 )
@@ -147,10 +149,15 @@ class PostgresDatabase(Database):
             raise DatabaseUnavailable(type(error).__name__) from error
 
     # A transaction-mode pooler found although DATABASE_TRANSACTION_POOLER is off: the pool
-    # switches to what the setting would have chosen, instead of answering 5xx.
+    # switches to what the setting would have chosen, instead of answering 5xx. It must be
+    # found before the first statement is prepared: through the pooler, a prepared statement
+    # may later run on a server session where another connection prepared its name (psycopg
+    # numbers them _pg3_0, _pg3_1, ... on each connection), and fail with
+    # ProtocolViolation (a 503) or, given as many parameters, run the other statement.
 
     async def _detect_transaction_pooler(self) -> None:
-        """Before the pool opens: a pooler that refuses the startup options is one."""
+        """Before the pool opens, on one probe connection: a pooler refuses the startup
+        options, or they do not reach the session."""
         if self._transaction_pooler:
             return
         try:
@@ -159,14 +166,21 @@ class PostgresDatabase(Database):
             )
         except psycopg.OperationalError as error:
             if refuses_startup_options(error):
-                self._use_transaction_pooler(error)
+                self._use_transaction_pooler("it refused the startup options")
             return  # any other failure is the pool's to report
-        await probe.close()
+        async with probe:
+            try:
+                cursor = await probe.execute(STARTUP_OPTIONS_SOURCE, prepare=False)
+                row = await cursor.fetchone()
+            except psycopg.Error:
+                return  # the pool's to report, as above
+        if row is not None and row["source"] != SET_BY_STARTUP_OPTIONS:
+            self._use_transaction_pooler("the startup options did not reach the session")
 
-    def _use_transaction_pooler(self, cause: psycopg.Error) -> None:
+    def _use_transaction_pooler(self, sign: str) -> None:
         if not self._transaction_pooler:
             self._transaction_pooler = True
-            warn_pooler_found(cause)
+            warn_pooler_found(sign)
 
     async def _execute(
         self,
@@ -180,7 +194,7 @@ class PostgresDatabase(Database):
         try:
             return await connection.execute(statement.sql, arguments, prepare=prepare)
         except PREPARED_STATEMENT_ERRORS as error:
-            self._use_transaction_pooler(error)
+            self._use_transaction_pooler(type(error).__name__)
             connection.prepare_threshold = None
             return await connection.execute(statement.sql, arguments, prepare=prepare)
 

@@ -4,8 +4,9 @@ Four workers of ten connections each share five server connections, so consecuti
 statements of one app connection run on different server sessions: nothing may rely on
 a session (prepared statements, settings). The database's own time zone is set to another
 one than UTC, which the sessions then have, to show the API's timestamps do not depend on it.
-Without DATABASE_TRANSACTION_POOLER the server finds the pooler out (it refuses the session
-settings, or loses prepared statements) and answers as if the setting were on.
+Without DATABASE_TRANSACTION_POOLER the server finds the pooler out before its first
+statement (the pooler refuses the session settings, or they do not reach the session) and
+answers as if the setting were on.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from tests.production.workers import (
 from tests.support.live_server import LiveServer, live_server
 from tests.support.load import run_mixed_load
 from tests.support.pgbouncer import PgBouncer, require_pgbouncer, run_pgbouncer
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import SERVER_USER, PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.postgres]
 logger = logging.getLogger(__name__)
@@ -46,11 +47,14 @@ SESSION_TIME_ZONE = "Asia/Kolkata"
 POOLED_ENV = {**PRODUCTION_ENV, "DATABASE_TRANSACTION_POOLER": "true"}
 SETTING = "DATABASE_TRANSACTION_POOLER"
 # PgBouncer as configured: refusing the app's session settings (its default), or passing
-# over them silently, as some hosted poolers do: then only lost prepared statements tell.
+# over them silently, as some hosted poolers do: then the session lacks the settings sent.
 POOLER_KINDS = {"refuses-options": (), "ignores-options": ("options",)}
 # How far a task's timestamp may lie outside the load's own start and end (the clocks of
 # the test and the database are the machine's; a wrong time zone is hours off).
 CLOCK_SLACK = timedelta(seconds=2)
+# Creates in a row: more than psycopg prepares a statement after (5) on each connection of
+# the one worker's pool, which one client's requests in a row keep to a few.
+CREATES = 20
 
 
 @pytest.fixture(scope="module", params=sorted(POOLER_KINDS))
@@ -79,6 +83,19 @@ def database(postgres_server: PostgresServer) -> str:
             )
         )
     return name
+
+
+def prepared_statements_behind(pgbouncer: PgBouncer, database: str) -> list[str]:
+    """The statements prepared on every server connection of the pooler: as many client
+    transactions as it has server connections, held open at once, hold one each."""
+    conninfo = f"host={pgbouncer.host} port={pgbouncer.port} user={SERVER_USER} dbname={database}"
+    names: list[str] = []
+    with ExitStack() as stack:
+        for _ in range(SERVER_CONNECTIONS):
+            connection = stack.enter_context(psycopg.connect(conninfo, prepare_threshold=None))
+            rows = connection.execute("SELECT name FROM pg_prepared_statements").fetchall()
+            names.extend(name for (name,) in rows)
+    return names
 
 
 def pooled_server(
@@ -171,12 +188,14 @@ async def test_idempotency_keys_hold_behind_the_pooler(
     assert "Traceback" not in log_text and "unexpected error" not in log_text
 
 
-async def test_without_the_setting_the_first_request_is_answered_and_the_log_names_it(
+async def test_without_the_setting_the_pooler_is_found_before_any_statement_is_prepared(
     pgbouncer: PgBouncer, database: str, tmp_path: Path
 ) -> None:
-    """A forgotten setting costs a warning, not an error: the first request already works.
-    (A pooler that passes the session settings over gives itself away only when a prepared
-    statement is lost, which one client's requests in a row may never meet.)"""
+    """A forgotten setting costs a warning, not an error, and is found before the first
+    statement, whether the pooler refuses the session settings or passes them over: a
+    statement prepared through the pooler may later run on a session where another one holds
+    its name, and then fail (503, 500) or run the other one. Twenty creates in a row (more
+    than psycopg's prepare threshold) leave no prepared statement behind the pooler."""
     owner = new_owner()
     with live_server(
         pgbouncer.url(database),
@@ -190,13 +209,16 @@ async def test_without_the_setting_the_first_request_is_answered_and_the_log_nam
                 await client.post(
                     f"/api/{owner}/tasks", json={"title": f"t{n}"}, headers=token_for(owner)
                 )
-                for n in range(8)
+                for n in range(CREATES)
             ]
             listed = await client.get(f"/api/{owner}/tasks", headers=token_for(owner))
+        prepared = prepared_statements_behind(pgbouncer, database)
         log_text = server.log_text()
-    assert [response.status_code for response in responses] == [201] * 8
+    assert [response.status_code for response in responses] == [201] * CREATES
     assert listed.status_code == 200
-    assert sorted(task["title"] for task in listed.json()) == sorted(f"t{n}" for n in range(8))
-    refuses_options = "unsupported startup parameter" in pgbouncer.log_text()
-    assert (f"{SETTING} is not set" in log_text) == refuses_options
+    assert sorted(task["title"] for task in listed.json()) == sorted(
+        f"t{n}" for n in range(CREATES)
+    )
+    assert prepared == []
+    assert f"{SETTING} is not set" in log_text
     assert "Traceback" not in log_text and "unexpected error" not in log_text
