@@ -5,8 +5,10 @@ release did, by more than BUDGET (10 %), unless bench/accepted-costs.toml accept
 with its reason. The last release is the highest `openapi/releases/X.Y.Z.json`; its tree is
 the commit that added that file, checked out as a temporary git worktree. Both trees are
 measured by bench.inprocess (sequential requests straight to the ASGI app, CPU time per
-request), on SQLite and on PostgreSQL, in separate processes interleaved run by run; the
-medians are compared. Exit 0 within budget, 1 over it, 2 when it cannot measure.
+request), on SQLite and on PostgreSQL, in separate processes interleaved run by run. The
+cheapest runs are the ones least disturbed by the machine's other work: a cell fails only
+when the tree's best run and its second-best run are both over budget against the
+release's (see `over_budget`). Exit 0 within budget, 1 over it, 2 when it cannot measure.
 `--against 1.3.0` compares with an earlier release instead (what a user upgrading from it
 feels), `--against PATH` with any checkout.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,7 +121,12 @@ def accepted_costs(path: Path = ACCEPTED_COSTS) -> list[Acceptance]:
 
 @dataclass
 class Cell:
-    """One operation on one database: every run of both trees, CPU microseconds per request."""
+    """One operation on one database: every run of both trees, CPU microseconds per request.
+
+    Another process on the machine only ever adds to a run's CPU time (a shared core's caches,
+    the host's clock, PostgreSQL's own work beside the client), so a tree's cheapest runs are
+    the figures closest to its own cost, and the ones compared.
+    """
 
     database: str
     operation: str
@@ -129,12 +135,34 @@ class Cell:
 
     @property
     def ratio(self) -> float:
-        return statistics.median(self.now) / statistics.median(self.release)
+        """The tree's best run over the release's best run."""
+        return min(self.now) / min(self.release)
+
+    @property
+    def second_ratio(self) -> float:
+        """The tree's second-best run over the release's (the best, with a single run)."""
+        return _second_best(self.now) / _second_best(self.release)
+
+
+def _second_best(runs: Sequence[float]) -> float:
+    return sorted(runs)[min(1, len(runs) - 1)]
+
+
+def over_budget(cell: Cell, limit: float) -> bool:
+    """Over `limit` on the best runs and on the second-best runs alike.
+
+    One tree's best run can be the only one that met no interference, so a best run alone
+    decides by chance; when every run of a tree met some, its second-best run still
+    shows it. A real slowdown moves every run of the tree, its two best included.
+    """
+    return cell.ratio > limit and cell.second_ratio > limit
 
 
 def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[bool, str]:
     """Whether the cell is within budget, and the word that says so."""
-    if cell.ratio <= BUDGET:
+    if not over_budget(cell, BUDGET):
+        if cell.ratio > BUDGET or cell.second_ratio > BUDGET:
+            return True, "ok (over on one of best, 2nd only)"
         return True, "ok"
     for acceptance in accepted:
         if (acceptance.release, acceptance.database, acceptance.operation) == (
@@ -142,7 +170,7 @@ def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[b
             cell.database,
             cell.operation,
         ):
-            if cell.ratio <= acceptance.up_to:
+            if not over_budget(cell, acceptance.up_to):
                 return True, f"accepted up to {acceptance.up_to:.2f}x"
             return False, f"OVER (accepted only up to {acceptance.up_to:.2f}x)"
     return False, f"OVER the {BUDGET:.2f}x budget"
@@ -151,7 +179,7 @@ def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[b
 def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) -> str:
     header = (
         f"{'operation':<14} {'database':<9} {'release ' + version:>15} {'now':>9} "
-        f"{'ratio':>6}  spread (release / now)  verdict"
+        f"{'ratio':>6} {'2nd':>6}  spread (release / now)  verdict"
     )
     lines = [header, "-" * len(header)]
     for cell in cells:
@@ -162,8 +190,8 @@ def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) 
         )
         lines.append(
             f"{cell.operation:<14} {cell.database:<9} "
-            f"{statistics.median(cell.release):>12.0f} us {statistics.median(cell.now):>6.0f} us "
-            f"{cell.ratio:>5.2f}x  {spread:<22} {word}"
+            f"{min(cell.release):>12.0f} us {min(cell.now):>6.0f} us "
+            f"{cell.ratio:>5.2f}x {cell.second_ratio:>5.2f}x  {spread:<22} {word}"
         )
     return "\n".join(lines)
 
@@ -182,7 +210,22 @@ def _databases(
             raise CannotMeasure(f"CI must measure PostgreSQL, but {error}") from error
         print(f"== SKIPPED PostgreSQL: {error}")
         return [kind for kind in kinds if kind != "postgres"], None, None
-    return kinds, server.url(driver="postgresql"), server
+    url = server.url(driver="postgresql")
+    _quiet(url)
+    return kinds, url, server
+
+
+def _quiet(url: str) -> None:
+    """No autovacuum on the throwaway server: it would work on one run's rows in the next run.
+
+    Its workers (and the statistics they gather, which could change a plan mid-run) would take
+    the cores the measured process runs on; the second tree of each pair paid for the first.
+    """
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ALTER SYSTEM SET autovacuum = off")
+        connection.execute("SELECT pg_reload_conf()")
 
 
 def measure(release_tree: Path, arguments: argparse.Namespace, scratch: Path) -> list[Cell]:
@@ -217,9 +260,11 @@ def measure(release_tree: Path, arguments: argparse.Namespace, scratch: Path) ->
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.budget", description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per tree (5)")
-    parser.add_argument("--requests", type=int, default=600, help="measured requests per op")
-    parser.add_argument("--warmup", type=int, default=150, help="requests before measuring")
+    # More, shorter runs: the best of seven is less often a run that met interference than the
+    # best of five, for about the same number of requests.
+    parser.add_argument("--runs", type=int, default=7, help="interleaved runs per tree (7)")
+    parser.add_argument("--requests", type=int, default=400, help="measured requests per op")
+    parser.add_argument("--warmup", type=int, default=100, help="requests before measuring")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
     parser.add_argument(
         "--against",
@@ -251,8 +296,9 @@ def main(argv: list[str]) -> int:
         print(f"bench-check cannot measure: {error}", file=sys.stderr)
         return 2
     print(
-        f"\nServer CPU per request, medians of {arguments.runs} interleaved runs of "
-        f"{arguments.requests} requests (budget: {BUDGET:.2f}x the last release):\n"
+        f"\nServer CPU per request, the best of {arguments.runs} interleaved runs of "
+        f"{arguments.requests} requests (budget: {BUDGET:.2f}x the last release; a cell fails "
+        "when both its best and its second-best runs (2nd) are over it):\n"
     )
     print(render(cells, version, accepted))
     over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]

@@ -232,7 +232,9 @@ def run_child(
         str(warmup),
         *(f"--operation={operation}" for operation in operations),
     ]
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    # One hash seed for every run: with a random one, each process lays its dicts and sets
+    # out differently, a cost that differs by run and not by tree.
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
     result = subprocess.run(
         command, cwd=tree, env=env, capture_output=True, text=True, check=False, timeout=900
     )
@@ -249,6 +251,7 @@ class Databases:
         self.scratch = scratch
         self.postgres_url = postgres_url
         self.count = 0
+        self.previous: str | None = None
 
     def new(self, kind: str) -> str:
         self.count += 1
@@ -263,7 +266,13 @@ class Databases:
         name = f"bench_run_{os.getpid()}_{self.count}"
         admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(admin, autocommit=True) as connection:
+            # The previous run's database goes, and its dirty pages are written now rather
+            # than by the checkpointer during the next run, on the cores it measures.
+            if self.previous is not None:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.previous}" WITH (FORCE)')
+            connection.execute("CHECKPOINT")
             connection.execute(f'CREATE DATABASE "{name}"')
+        self.previous = name
         return url.set(database=name).render_as_string(hide_password=False)
 
 
