@@ -207,10 +207,9 @@ def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) 
 
 
 def _databases(
-    scratch: Path, only: str | None
+    scratch: Path, kinds: list[str]
 ) -> tuple[list[str], str | None, PostgresServer | None]:
     """The databases to measure on, and a PostgreSQL server when one is used."""
-    kinds = [only] if only else ["sqlite", "postgres"]
     if "postgres" not in kinds:
         return kinds, None, None
     try:
@@ -238,15 +237,22 @@ def _quiet(url: str) -> None:
         connection.execute("SELECT pg_reload_conf()")
 
 
-def measure(release_tree: Path, arguments: argparse.Namespace, scratch: Path) -> list[Cell]:
-    kinds, postgres_url, server = _databases(scratch, arguments.only)
+def measure(
+    release_tree: Path, arguments: argparse.Namespace, scratch: Path, again: Sequence[Cell] = ()
+) -> list[Cell]:
+    """Every run of both trees; with `again`, more runs of those cells only, added to them."""
+    if again:
+        kinds = [kind for kind in ("sqlite", "postgres") if any(c.database == kind for c in again)]
+    else:
+        kinds = [arguments.only] if arguments.only else ["sqlite", "postgres"]
+    kinds, postgres_url, server = _databases(scratch, kinds)
     try:
         operations = [
             operation
             for operation in supported_operations(REPO_ROOT)
             if operation in supported_operations(release_tree)
         ]
-        cells = {
+        cells = {(cell.database, cell.operation): cell for cell in again} or {
             (kind, operation): Cell(kind, operation) for kind in kinds for operation in operations
         }
         databases = Databases(scratch, postgres_url)
@@ -255,9 +261,10 @@ def measure(release_tree: Path, arguments: argparse.Namespace, scratch: Path) ->
             # The order of the trees alternates, so a drift of the machine favours neither.
             ordered = trees if run % 2 else trees[::-1]
             for kind in kinds:
+                measured = [operation for operation in operations if (kind, operation) in cells]
                 for name, tree in ordered:
                     figures = run_child(
-                        tree, databases.new(kind), operations, arguments.requests, arguments.warmup
+                        tree, databases.new(kind), measured, arguments.requests, arguments.warmup
                     )
                     for operation, value in figures.items():
                         getattr(cells[(kind, operation)], name).append(value)
@@ -266,6 +273,31 @@ def measure(release_tree: Path, arguments: argparse.Namespace, scratch: Path) ->
     finally:
         if server is not None:
             server.stop()
+
+
+def compare(
+    release_tree: Path,
+    arguments: argparse.Namespace,
+    scratch: Path,
+    version: str,
+    accepted: Sequence[Acceptance],
+) -> list[Cell]:
+    """Both trees measured; the cells over budget measured again before the verdict.
+
+    On a busy machine every run of one tree can meet more load than the other's for minutes
+    (an unchanged tree measured 1.66x on one cell, 3 cells over, at load average 4); more
+    runs give the unlucky tree its chance, and a real slowdown is still there in all of them.
+    Nothing is measured twice when everything is within budget.
+    """
+    (scratch / "first").mkdir()
+    (scratch / "again").mkdir()
+    cells = measure(release_tree, arguments, scratch / "first")
+    over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]
+    if over:
+        names = ", ".join(f"{cell.operation} on {cell.database}" for cell in over)
+        print(f"-- over budget after {arguments.runs} runs: {names}; measuring those again")
+        measure(release_tree, arguments, scratch / "again", over)
+    return cells
 
 
 def main(argv: list[str]) -> int:
@@ -296,18 +328,19 @@ def main(argv: list[str]) -> int:
                     )
                 version = tree.name
                 print(f"== performance budget: this tree against {against}")
-                cells = measure(tree, arguments, scratch)
+                cells = compare(tree, arguments, scratch, version, accepted)
             else:
                 version, commit = release(against)
                 print(f"== performance budget: this tree against release {version} ({commit[:12]})")
                 with worktree(commit, scratch) as release_tree:
-                    cells = measure(release_tree, arguments, scratch)
+                    cells = compare(release_tree, arguments, scratch, version, accepted)
     except CannotMeasure as error:
         print(f"bench-check cannot measure: {error}", file=sys.stderr)
         return 2
     print(
         f"\nServer CPU per request, the best of {arguments.runs} interleaved runs of "
-        f"{arguments.requests} requests (budget: {BUDGET:.2f}x the last release; a cell fails "
+        f"{arguments.requests} requests, twice that for a cell over budget after the first "
+        f"{arguments.runs} (budget: {BUDGET:.2f}x the last release; a cell fails "
         "when both its best and its second-best runs (2nd) are over it, and its second-best "
         "costs more than the release's third-best):\n"
     )
