@@ -31,7 +31,7 @@ help:
 	@echo "make contract-diff  what changed since the last release, and is the version right"
 	@echo "make fuzz      long randomized contract fuzzing on SQLite and PostgreSQL"
 	@echo "make security  security suite with a figure table"
-	@echo "make mutate    mutation testing of the critical modules (MODULE=backend/auth.py for one;"
+	@echo "make mutate    mutation testing of the critical modules (MODULE=backend/auth/tokens.py for one;"
 	@echo "               SURVIVORS=1 retries only the last run's survivors)"
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md"
 	@echo "make bench-check  performance budget: CPU per request against the last release"
@@ -62,7 +62,7 @@ test: lint
 	@$(MAKE) --no-print-directory bench-check
 
 token: $(STAMP) .env
-	@$(PY) -m backend.mint_token $(or $(USER_ID),alice)
+	@$(PY) -m backend.auth.mint_token $(or $(USER_ID),alice)
 
 lint: $(STAMP) lint-contract client-check
 	$(PY) -m ruff check .

@@ -1,4 +1,5 @@
-"""Every error the server answers, as an RFC 9457 problem-details body, in one place."""
+"""Every error the server answers, as an RFC 9457 problem-details body, in one place: the
+table from each exception, wherever it is raised, to its problem (built by http/problems.py)."""
 
 from __future__ import annotations
 
@@ -6,80 +7,27 @@ import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from backend import contract
-from backend.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
-from backend.auth import TokenRejected
-from backend.db import DatabaseUnavailable
-from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
-from backend.pagination import InvalidCursor
-from backend.preconditions import PreconditionFailed, PreconditionRequired
-from backend.schedule import InvalidSchedule
-from backend.store import TaskNotFound
+from backend.auth.tokens import TokenRejected
+from backend.http.access_log import NO_ROUTE, REQUEST_ID_HEADER, request_id_of
+from backend.http.problems import InvalidRequest, NotAuthenticated, NotTaskOwner, problem
+from backend.queries.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
+from backend.queries.store import TaskNotFound
+from backend.storage.database import DatabaseUnavailable
+from backend.tasks.pagination import InvalidCursor
+from backend.tasks.preconditions import PreconditionFailed, PreconditionRequired
+from backend.tasks.schedule import InvalidSchedule
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-# RFC 3986 `pchar` and `/`, without `%`: the characters a path may carry unescaped.
-PATH_SAFE = "/!$&'()*+,;=:@-._~"
 BEARER_REALM = 'Bearer realm="todo"'
 IDEMPOTENCY_KEY_LOCATION = "header.Idempotency-Key"
-
-
-class NotAuthenticated(Exception):
-    """No usable `Authorization: Bearer` header."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotTaskOwner(Exception):
-    """The token is valid but names another user than the path."""
-
-
-class InvalidRequest(Exception):
-    """A rule of the contract that the generated models cannot express was broken."""
-
-    def __init__(self, location: str, message: str) -> None:
-        super().__init__(message)
-        self.location = location
-        self.message = message
-
-
-def problem(
-    request: Request,
-    status: int,
-    detail: str,
-    *,
-    errors: Sequence[Mapping[str, str]] = (),
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    """A problem-details response (RFC 9457) for this request."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "instance": instance_of(request),
-    }
-    if errors:
-        body["errors"] = list(errors)
-    return Response(
-        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
-    )
-
-
-def instance_of(request: Request) -> str:
-    """The request path as a URI reference: the decoded path may hold any character."""
-    return quote(request.url.path, safe=PATH_SAFE)
 
 
 def _location(loc: Sequence[str | int]) -> str:

@@ -9,21 +9,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from backend.access_log import AccessLog
-from backend.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
-from backend.body_limits import BodyLimits
+from backend.auth.tokens import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.contract import load_contract, methods_for, query_parameter_names
-from backend.cors import Cors, CorsPolicy, request_headers, success_headers
-from backend.db import connect
-from backend.docs_pages import install_docs_pages
 from backend.errors import install_error_handlers
-from backend.idempotency import IdempotencyKeys
-from backend.log_format import configure_logging
-from backend.log_redaction import install_query_redaction
+from backend.http.access_log import AccessLog
+from backend.http.body_limits import BodyLimits
+from backend.http.cors import Cors, CorsPolicy, request_headers, success_headers
+from backend.http.docs_pages import install_docs_pages
+from backend.http.log_format import configure_logging
+from backend.http.log_redaction import install_query_redaction
+from backend.queries.idempotency import IdempotencyKeys
+from backend.queries.store import TaskStore
 from backend.routes import health, tasks
-from backend.schema import upgrade_to_head
 from backend.settings import Settings
-from backend.store import TaskStore
+from backend.storage.factory import connect
+from backend.storage.schema import upgrade_to_head
 
 logger = logging.getLogger(__name__)
 

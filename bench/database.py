@@ -15,7 +15,7 @@ from typing import Literal
 
 import psycopg
 
-from backend.search import fold
+from backend.tasks.search import fold
 
 DatabaseKind = Literal["sqlite", "postgres"]
 

@@ -45,7 +45,7 @@ BASE_PAGE = "plain, 1,000 tasks"
 
 def seed(path: Path) -> None:
     """A SQLite file of head's schema: SMALL tasks of one user, SCALE of another."""
-    from backend.schema import upgrade_to_head
+    from backend.storage.schema import upgrade_to_head
     from bench import database as db
 
     upgrade_to_head(f"sqlite:///{path}")
@@ -94,10 +94,16 @@ async def time_page(
 
 async def measure(path: Path, rounds: int, calls: int) -> dict[str, dict[str, list[float]]]:
     """Per page, the median milliseconds of `calls` calls, once per round: database, store."""
-    from backend.db import Row, Statement
-    from backend.filters import TaskFilters
-    from backend.sqlite import SqliteDatabase
-    from backend.store import OwnerId, TaskStore
+    try:
+        from backend.queries.store import OwnerId, TaskStore
+        from backend.storage.database import Row, Statement
+        from backend.storage.sqlite import SqliteDatabase
+        from backend.tasks.filters import TaskFilters
+    except ModuleNotFoundError:  # a `--tree` from before backend/ had rooms: one flat folder
+        from backend.db import Row, Statement  # type: ignore[no-redef]
+        from backend.filters import TaskFilters  # type: ignore[no-redef]
+        from backend.sqlite import SqliteDatabase  # type: ignore[no-redef]
+        from backend.store import OwnerId, TaskStore  # type: ignore[no-redef]
     from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 
     class TimedDatabase(SqliteDatabase):
@@ -198,10 +204,11 @@ def reminder_pages() -> dict[str, dict[str, Any]]:
 
 async def measure_reminders(url: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
     """Per reminder page: median ms of each round (database, store) and the page's size."""
-    from backend.db import Row, Statement, connect
-    from backend.filters import TaskFilters
+    from backend.queries.store import OwnerId, TaskStore
     from backend.settings import Settings
-    from backend.store import OwnerId, TaskStore
+    from backend.storage.database import Row, Statement
+    from backend.storage.factory import connect
+    from backend.tasks.filters import TaskFilters
     from generated.models import TaskSort, TaskStatusFilter
     from tests.support.passthrough_database import PassThroughDatabase
 
@@ -275,7 +282,7 @@ def report_reminders(results: dict[str, dict[str, dict[str, Any]]]) -> None:
 
 
 def reminders_main(only: str | None, sqlite_path: Path | None, rounds: int, calls: int) -> int:
-    from backend.schema import upgrade_to_head
+    from backend.storage.schema import upgrade_to_head
     from bench import database as db
     from tests.support.postgres import start_postgres
 

@@ -136,7 +136,7 @@ def _line(label: str, values: list[float]) -> str:
 
 
 def main() -> int:
-    from backend.schema import upgrade_to_head
+    from backend.storage.schema import upgrade_to_head
 
     routes = asyncio.run(
         _time_routes(dependency_graphs(), ["/graph/user", "/one/user", "/none/user"])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from alembic import command
 
-from backend.schema import alembic_config
+from backend.storage.schema import alembic_config
 from tests.support.postgres import start_postgres
 from tests.support.previous_release import (
     UpgradeUnderLoad,

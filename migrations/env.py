@@ -13,10 +13,10 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL, Connection
 
-from backend.db import sync_url
-from backend.models import SQLModel, is_search_index
 from backend.settings import DEFAULT_DATABASE_URL
-from backend.sqlite import set_sqlite_pragmas
+from backend.storage.factory import sync_url
+from backend.storage.models import SQLModel, is_search_index
+from backend.storage.sqlite import set_sqlite_pragmas
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

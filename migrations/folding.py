@@ -1,4 +1,4 @@
-"""backend.search.fold as a PostgreSQL function, for the triggers of online migrations.
+"""backend.tasks.search.fold as a PostgreSQL function, for the triggers of online migrations.
 
 fold(text) is NFC(casefold(NFD(text))); casefold maps each character on its own, so the
 function applies the same per-character table, taken from Python at migration time:

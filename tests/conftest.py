@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.main import create_app
-from backend.schema import upgrade_to_head
 from backend.settings import Settings
+from backend.storage.schema import upgrade_to_head
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 from tests.support.skips import running_in_ci, skip_or_fail, undocumented_ci_skip
 

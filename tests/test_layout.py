@@ -1,5 +1,6 @@
 """The layout keeps its promises: the server, the code generator and the gate stay apart, and
-imports run one way, from the command (codegen.py) down to the stages it runs."""
+imports run one way, from the command (codegen.py) down to the stages it runs, and in the
+server from the wiring down through its rooms (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
@@ -120,3 +121,90 @@ def test_an_import_back_into_codegen_is_a_cycle(tmp_path: Path) -> None:
     command.write_text("def main() -> None:\n    from contractdiff import cli\n", encoding="utf-8")
     stage.write_text("from codegen import ROOT\n", encoding="utf-8")
     assert import_cycle(tmp_path, [command, stage]) == ["codegen", "contractdiff.cli", "codegen"]
+
+
+# The server's rooms (docs/ARCHITECTURE.md): each package of backend/ has one job, and imports
+# between them run one way: routes -> queries -> tasks -> storage; the HTTP edge (http) and
+# tokens (auth) beside them, knowing none of them.
+BACKEND = ROOT / "backend"
+# Room -> the rooms it must never import.
+FORBIDDEN_ROOMS = {
+    "routes": {"storage"},  # handlers ask the store; the database is its business
+    "queries": {"routes", "http", "auth"},
+    "tasks": {"routes", "queries", "http", "auth"},
+    "storage": {"routes", "queries", "tasks", "http", "auth"},
+    "http": {"routes", "queries", "tasks", "storage", "auth"},
+    "auth": {"routes", "queries", "tasks", "storage", "http"},
+}
+# The top of backend/: the wiring, which imports the rooms and which no room imports, and
+# the leaves, which any room may read and which import no room.
+WIRING = {"main", "errors"}
+LEAVES = {"settings", "contract"}
+MAX_ROOM_MODULES = 10  # past about ten files, a room has more than one job: split it
+
+
+def backend_part(module: str) -> str | None:
+    """The room or top-level module of backend/ that a dotted name is in; None if outside."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "backend" and len(parts) > 1 else None
+
+
+def backend_imports(path: Path) -> set[str]:
+    """The rooms and top-level modules of backend/ that the module at `path` imports."""
+    return {part for part in map(backend_part, imported_modules(path)) if part is not None}
+
+
+def test_backend_is_its_rooms_and_its_wiring() -> None:
+    """A new room or a new top-level module is a decision: add it to the table above."""
+    rooms = {path.parent.name for path in BACKEND.glob("*/__init__.py")}
+    top = {path.stem for path in BACKEND.glob("*.py")} - {"__init__"}
+    assert (rooms, top) == (set(FORBIDDEN_ROOMS), WIRING | LEAVES)
+
+
+@pytest.mark.parametrize("room", sorted(FORBIDDEN_ROOMS))
+def test_a_room_never_imports_what_it_must_not(room: str) -> None:
+    forbidden = FORBIDDEN_ROOMS[room] | WIRING
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(backend_imports(path) & forbidden)
+        for path in sorted((BACKEND / room).rglob("*.py"))
+        if backend_imports(path) & forbidden
+    }
+    assert offenders == {}
+
+
+def test_the_leaves_import_no_room() -> None:
+    for leaf in sorted(LEAVES):
+        assert backend_imports(BACKEND / f"{leaf}.py") <= LEAVES - {leaf}, leaf
+
+
+def test_the_rooms_import_one_way() -> None:
+    """The table itself has no cycle: some room imports none of the others left, always."""
+    left = set(FORBIDDEN_ROOMS)
+    while left:
+        lowest = {room for room in left if left - {room} <= FORBIDDEN_ROOMS[room]}
+        assert lowest, f"the rooms {sorted(left)} may import each other in a circle"
+        left -= lowest
+
+
+@pytest.mark.parametrize("room", sorted(FORBIDDEN_ROOMS))
+def test_a_room_holds_a_few_files(room: str) -> None:
+    modules = [path for path in (BACKEND / room).glob("*.py") if path.stem != "__init__"]
+    assert len(modules) <= MAX_ROOM_MODULES
+
+
+def test_the_server_has_no_import_cycle() -> None:
+    """Within a room too: an interface never imports its implementations (storage/factory.py
+    picks the dialect, so storage/database.py imports neither dialect)."""
+    cycle = import_cycle(ROOT, sorted(BACKEND.rglob("*.py")))
+    assert cycle == [], " -> ".join(cycle)
+
+
+def test_an_interface_importing_its_dialect_is_a_cycle(tmp_path: Path) -> None:
+    """The check finds the circle the flat server's db.py once closed, from inside a function."""
+    (tmp_path / "flat").mkdir()
+    interface, dialect = tmp_path / "flat" / "db.py", tmp_path / "flat" / "sqlite.py"
+    interface.write_text(
+        "def connect() -> None:\n    from flat.sqlite import SqliteDatabase\n", encoding="utf-8"
+    )
+    dialect.write_text("from flat.db import Database\n", encoding="utf-8")
+    assert import_cycle(tmp_path, [interface, dialect]) == ["flat.db", "flat.sqlite", "flat.db"]

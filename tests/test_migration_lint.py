@@ -39,7 +39,7 @@ def test_every_revision_passes_squawk() -> None:
 
 
 def test_a_plain_create_index_on_tasks_fails_the_lint_naming_the_rule(tmp_path: Path) -> None:
-    from backend.schema import head_revision
+    from backend.storage.schema import head_revision
 
     scripts = tmp_path / "migrations"
     shutil.copytree(ROOT / "migrations", scripts, ignore=shutil.ignore_patterns("__pycache__"))

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from backend.errors import problem
-from backend.store import TaskStore
+from backend.http.problems import problem
+from backend.queries.store import TaskStore
 
 # Shorter than a load balancer's probe interval; a database slower than this is not ready.
 READINESS_TIMEOUT_SECONDS = 2.0

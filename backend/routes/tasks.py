@@ -10,7 +10,10 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from backend import contract
-from backend.dependencies import (
+from backend.http.problems import InvalidRequest
+from backend.queries.idempotency import IdempotencyKeys, location_of
+from backend.queries.store import INITIAL_VERSION, StoredTask
+from backend.routes.dependencies import (
     CompletionStateBody,
     Owner,
     Store,
@@ -19,11 +22,9 @@ from backend.dependencies import (
     TaskUpdateBody,
     query_of,
 )
-from backend.errors import InvalidRequest
-from backend.filters import TaskFilters
-from backend.idempotency import IdempotencyKeys, location_of
-from backend.pagination import decode_cursor
-from backend.preconditions import (
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import decode_cursor
+from backend.tasks.preconditions import (
     Expected,
     PreconditionFailed,
     PreconditionRequired,
@@ -31,7 +32,6 @@ from backend.preconditions import (
     expected_of,
     none_match,
 )
-from backend.store import INITIAL_VERSION, StoredTask
 from generated.models import Task, TaskPriority, TaskSort, TaskStatusFilter
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])

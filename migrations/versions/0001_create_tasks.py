@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from backend.models import TaskId, TitleType, UTCDateTime
+from backend.storage.models import TaskId, TitleType, UTCDateTime
 from migrations import online
 
 revision: str = "0001"

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from backend.models import SEARCH_INDEX, SEARCH_TABLE, TagsType, TaskId
-from backend.search import fold
+from backend.storage.models import SEARCH_INDEX, SEARCH_TABLE, TagsType, TaskId
+from backend.tasks.search import fold
 from migrations import online
 from migrations.folding import FOLD_FUNCTION, create_fold_function, drop_fold_function
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from backend.models import UTCDateTime
+from backend.storage.models import UTCDateTime
 from migrations import online
 
 revision: str = "0003"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.access_log import MAX_REQUEST_ID_LENGTH, NO_ROUTE
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
+from backend.http.access_log import MAX_REQUEST_ID_LENGTH, NO_ROUTE
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET, make_task, new_owner, token_for

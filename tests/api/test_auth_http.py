@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.settings import Settings
 from tests.conftest import SECRET, make_task, new_owner, token_for
 

@@ -1,4 +1,4 @@
-"""Admission of request bodies (backend/body_limits.py) as the ASGI app it is: the size limit
+"""Admission of request bodies (backend/http/body_limits.py) as the ASGI app it is: the size limit
 (413), declared or streamed, to the byte; the JSON media types (415); what the app behind it
 receives; and, over HTTP, what that means for a task's create."""
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from backend.body_limits import BodyLimits
+from backend.http.body_limits import BodyLimits
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.anyio

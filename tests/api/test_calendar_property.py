@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from backend.main import create_app
 from backend.settings import Settings
-from backend.sqlite import from_sqlite_timestamp, sqlite_timestamp
+from backend.storage.sqlite import from_sqlite_timestamp, sqlite_timestamp
 from generated.models import TaskSort
 from tests.conftest import new_owner, token_for
 

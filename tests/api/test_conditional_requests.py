@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 
 from backend.main import create_app
-from backend.preconditions import Expected, PreconditionFailed, etag_of, expected_of
 from backend.settings import Settings
+from backend.tasks.preconditions import Expected, PreconditionFailed, etag_of, expected_of
 from tests.conftest import SECRET, new_owner, token_for
 
 pytestmark = pytest.mark.anyio

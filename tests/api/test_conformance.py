@@ -26,10 +26,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from backend import contract as backend_contract
-from backend.body_limits import BODY_METHODS
-from backend.dependencies import Owner, Store, get_owner, get_store, query_of
+from backend.http.body_limits import BODY_METHODS
 from backend.main import create_app
 from backend.routes import tasks
+from backend.routes.dependencies import Owner, Store, get_owner, get_store, query_of
 from backend.routes.tasks import ListQuery
 from backend.settings import Settings
 from generated.models import Task, TaskCreate
@@ -175,7 +175,7 @@ class ModelParameter:
 
 def _served_parameters(route: Any) -> dict[tuple[str, str], Any]:
     """(location, name on the wire) -> field, across the whole dependency tree: FastAPI's
-    own parameters, and the fields of a query model (backend.dependencies.query_of)."""
+    own parameters, and the fields of a query model (backend.routes.dependencies.query_of)."""
     parameters: dict[tuple[str, str], Any] = {}
     for dependant in _dependants(route.dependant):
         for location in PARAMETER_LOCATIONS:

@@ -1,4 +1,4 @@
-"""CORS (backend/cors.py) as plain values and the ASGI app it is: the headers a contract
+"""CORS (backend/http/cors.py) as plain values and the ASGI app it is: the headers a contract
 names, the policy's answers to a preflight, and what passes through to the app behind."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from backend.cors import (
+from backend.http.cors import (
     MAX_AGE_SECONDS,
     REQUEST_HEADERS,
     Cors,

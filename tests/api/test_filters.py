@@ -119,13 +119,13 @@ async def test_every_filter_with_every_order_pages_to_the_specified_list(
     window of the range, then the matches), at every page; with no tag or words counted as
     few (0), every list reads its window; with the default bound (more than these tasks)
     every one starts from its matches; with 3, some do and others read their window."""
-    import backend.listing
-    import backend.match_probe
+    import backend.queries.listing
+    import backend.queries.match_probe
 
     if window_rows is not None:
-        monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
+        monkeypatch.setattr(backend.queries.listing, "WINDOW_ROWS", window_rows)
     if few_matches is not None:
-        monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few_matches)
+        monkeypatch.setattr(backend.queries.match_probe, "FEW_MATCHES", few_matches)
     tasks = await seeded_tasks(client, owner)
     for query in FILTERS:
         wanted = [task for task in tasks if matches(task, query)]
@@ -257,9 +257,9 @@ async def test_lists_work_once_the_statement_cache_is_full(
     client: httpx.AsyncClient, owner: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Shapes past the cache's bound are compiled per request, with the same answers."""
-    import backend.statements
+    import backend.queries.statements
 
-    monkeypatch.setattr(backend.statements, "MAX_CACHED_STATEMENTS", 0)
+    monkeypatch.setattr(backend.queries.statements, "MAX_CACHED_STATEMENTS", 0)
     task = await make_task(client, owner, title="cache miss", tags=["c"], priority="low")
     for params in ({"q": "miss cache"}, {"tag": "c", "priority": "low", "sort": "due_date"}):
         response = await client.get(f"/api/{owner}/tasks", params=params, headers=token_for(owner))

@@ -14,15 +14,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 
-from backend.db import Database, DatabaseUnavailable, Statement, Transaction
-from backend.idempotency import (
+from backend.queries.idempotency import (
     IdempotencyKeys,
     Outcome,
     Remembered,
     fingerprint_of,
 )
-from backend.models import IdempotencyKeyRecord
-from backend.store import OwnerId
+from backend.queries.store import OwnerId
+from backend.storage.database import Database, DatabaseUnavailable, Statement, Transaction
+from backend.storage.models import IdempotencyKeyRecord
 from generated.models import Task, TaskCreate, TaskPriority
 from tests.conftest import new_owner, token_for
 

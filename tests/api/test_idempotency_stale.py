@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.db import Row, Statement
-from backend.idempotency import PURGE_BATCH, IdempotencyKeys
+from backend.queries.idempotency import PURGE_BATCH, IdempotencyKeys
+from backend.storage.database import Row, Statement
 from tests.api.test_idempotency import at, create, key_rows, new_key, stored_titles
 from tests.conftest import new_owner
 

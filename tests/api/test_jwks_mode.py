@@ -17,7 +17,7 @@ import httpx
 import jwt
 import pytest
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET, new_owner

@@ -1,6 +1,6 @@
-"""The list's reads (backend/pages.py, with backend/listing.py's statements) against a model
-of the rules, on both databases: for each filter, order and plan, every page of a small
-owner's tasks holds the tasks the rules name, in their order, each once.
+"""The list's reads (backend/queries/pages.py, with backend/queries/listing.py's statements)
+against a model of the rules, on both databases: for each filter, order and plan, every
+page of a small owner's tasks holds the tasks the rules name, in their order, each once.
 
 The plans are forced with the bounds they are chosen by (listing.WINDOW_ROWS and
 match_probe.FEW_MATCHES): the owner's range, a window that fills its page, a window that
@@ -19,11 +19,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import backend.listing
-import backend.match_probe
-from backend.db import Database, Row, Statement, connect, sync_url
-from backend.filters import TaskFilters
-from backend.listing import (
+import backend.queries.listing
+import backend.queries.match_probe
+from backend.queries.listing import (
     FilterShape,
     Plan,
     bound_params,
@@ -33,14 +31,17 @@ from backend.listing import (
     plans_for,
     window_end_statement,
 )
-from backend.models import PRIORITY_RANKS
-from backend.pages import TaskPages
-from backend.pagination import Cursor, SortKey
-from backend.schema import upgrade_to_head
-from backend.search import fold
+from backend.queries.pages import TaskPages
+from backend.queries.statements import StatementCache
 from backend.settings import Settings
-from backend.sqlite import sqlite_timestamp
-from backend.statements import StatementCache
+from backend.storage.database import Database, Row, Statement
+from backend.storage.factory import connect, sync_url
+from backend.storage.models import PRIORITY_RANKS
+from backend.storage.schema import upgrade_to_head
+from backend.storage.sqlite import sqlite_timestamp
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import Cursor, SortKey
+from backend.tasks.search import fold
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET
 from tests.support.passthrough_database import PassThroughDatabase
@@ -274,8 +275,8 @@ async def test_every_page_holds_the_tasks_the_rules_name_in_order(
 ) -> None:
     url, models = lists
     window_rows, few = PLANS[plan]
-    monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
-    monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
+    monkeypatch.setattr(backend.queries.listing, "WINDOW_ROWS", window_rows)
+    monkeypatch.setattr(backend.queries.match_probe, "FEW_MATCHES", few)
     wanted = expected(models, LISTS[name], sort)
     pages = await every_page(url, LISTS[name], sort, 3)
     assert [task for page in pages for task in page] == wanted
@@ -339,8 +340,8 @@ async def test_a_read_is_planned_per_call_only_where_a_tag_or_words_decide_its_p
     window; every other read may keep one plan (listing.planned_per_call)."""
     url, _ = lists
     window_rows, few = PLANS[plan]
-    monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
-    monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
+    monkeypatch.setattr(backend.queries.listing, "WINDOW_ROWS", window_rows)
+    monkeypatch.setattr(backend.queries.match_probe, "FEW_MATCHES", few)
     chosen = LISTS[name]
     reads: list[Statement] = []
     await every_page(url, chosen, sort, 3, reads)
@@ -358,12 +359,14 @@ async def test_one_statement_cache_serves_every_list_in_turn(
     gets its own statement from it, whatever was read before."""
     url, models = lists
     window_rows, few = PLANS[plan]
-    monkeypatch.setattr(backend.listing, "WINDOW_ROWS", window_rows)
-    monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", few)
+    monkeypatch.setattr(backend.queries.listing, "WINDOW_ROWS", window_rows)
+    monkeypatch.setattr(backend.queries.match_probe, "FEW_MATCHES", few)
     database = connect(Settings(database_url=url, better_auth_secret=SECRET, _env_file=None))
     pages = TaskPages(database, StatementCache(database))
+    # Each list after others of more tags, and again after others of fewer.
+    most_tags_first = sorted(LISTS, key=lambda name: -len(LISTS[name].tags))
     chosen = [
-        *((LISTS[name], sort) for sort in ORDERS for name in LISTS),
+        *((LISTS[name], sort) for sort in ORDERS for name in [*most_tags_first, *LISTS]),
         *((REMINDERS[name], TaskSort.REMIND_AT) for name in REMINDERS),
     ]
     try:
@@ -466,3 +469,36 @@ async def test_a_page_cursor_names_its_last_task_the_order_and_the_filters(
     assert page.next_cursor == Cursor(
         sort, chosen.status, key_of(last, sort), last.id, chosen.digest()
     )
+
+
+def test_filter_params_are_the_values_of_the_filters_the_statement_uses() -> None:
+    assert filter_params(filters(), postgres=False) == {}
+    assert filter_params(filters(), postgres=True) == {}
+    chosen = filters(
+        priority=TaskPriority.LOW,
+        tags=("home", "work"),
+        due_from=date(2026, 3, 2),
+        due_to=date(2026, 3, 4),
+        words=("n0", "shed"),
+        remind_from=START,
+        remind_to=START + timedelta(hours=1),
+    )
+    common = {
+        "priority": 1,
+        "tag_0": "home",
+        "tag_1": "work",
+        "due_from": date(2026, 3, 2),
+        "due_to": date(2026, 3, 4),
+        "word_0": "n0",
+        "word_1": "shed",
+        "remind_from": START,
+        "remind_to": START + timedelta(hours=1),
+    }
+    # SQLite's FTS5 query holds the words a trigram index can find; PostgreSQL's LIKE patterns.
+    assert filter_params(chosen, postgres=False) == {**common, "full_text": '"shed"'}
+    assert filter_params(chosen, postgres=True) == {
+        **common,
+        "pattern_0": "%n0%",
+        "pattern_1": "%shed%",
+    }
+    assert "full_text" not in filter_params(filters(words=("n0",)), postgres=False)

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from backend.db import sync_url
 from backend.main import create_app
-from backend.schema import alembic_config, head_revision
-from backend.search import fold
 from backend.settings import Settings
+from backend.storage.factory import sync_url
+from backend.storage.schema import alembic_config, head_revision
+from backend.tasks.search import fold
 from tests.conftest import DATABASES, SECRET, token_for
 from tests.support.postgres import PostgresServer
 

@@ -27,11 +27,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, operators, visitors
 from sqlalchemy.sql.selectable import Alias
 
-from backend.db import Database, Row, Statement, Transaction
-from backend.filters import TaskFilters
-from backend.idempotency import IdempotencyKeyInFlight, IdempotencyKeys
-from backend.pagination import Cursor
-from backend.store import OwnerId, TaskNotFound, TaskStore
+from backend.queries.idempotency import IdempotencyKeyInFlight, IdempotencyKeys
+from backend.queries.store import OwnerId, TaskNotFound, TaskStore
+from backend.storage.database import Database, Row, Statement, Transaction
+from backend.tasks.filters import TaskFilters
+from backend.tasks.pagination import Cursor
 from generated.models import TaskCreate, TaskPriority, TaskSort, TaskStatusFilter, TaskUpdate
 
 OWNED_TABLES = frozenset({"tasks", "task_tag", "idempotency_key"})
@@ -309,6 +309,6 @@ def test_a_statement_without_the_owner_is_named(
     sql_of: Callable[[Any, Any], ClauseElement], problem: str
 ) -> None:
     """The check itself: each of these statements would read or write across owners."""
-    from backend.task_table import task_tag, tasks
+    from backend.storage.task_table import task_tag, tasks
 
     assert unowned(sql_of(tasks, task_tag)) == [problem]

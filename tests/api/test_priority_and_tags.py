@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Table
 
-from backend.models import TaskTagRecord
+from backend.storage.models import TaskTagRecord
 from tests.conftest import make_task, token_for
 from tests.support.rows import table_rows
 

@@ -17,19 +17,14 @@ import pytest
 import sqlalchemy as sa
 
 import codegen
-from backend.db import (
-    Database,
-    Row,
-    Statement,
-    connect,
-    sync_url,
-)
-from backend.filters import TaskFilters
-from backend.schema import upgrade_to_head
-from backend.search import fold
+from backend.queries.store import OwnerId, TaskStore
 from backend.settings import Settings
-from backend.sqlite import sqlite_timestamp
-from backend.store import OwnerId, TaskStore
+from backend.storage.database import Database, Row, Statement
+from backend.storage.factory import connect, sync_url
+from backend.storage.schema import upgrade_to_head
+from backend.storage.sqlite import sqlite_timestamp
+from backend.tasks.filters import TaskFilters
+from backend.tasks.search import fold
 from generated.models import TaskPriority, TaskSort, TaskStatusFilter
 from tests.conftest import DATABASES, SECRET
 from tests.support.passthrough_database import PassThroughDatabase
@@ -243,7 +238,8 @@ async def pages_of(
 
 FEW = ["window end", "count", "matches"]
 MANY = ["window end", "count", "window"]
-# Words are never counted (backend/match_probe.py): a window, then the matches if it is short.
+# Words are never counted (backend/queries/match_probe.py): a window, then the matches if it
+# is short.
 WORDS = ["window end", "window"]
 # Each list, the steps of its first page, and how many pages of 20 it has (3 or more: 3).
 RARE_AND_COMMON = [
@@ -276,12 +272,12 @@ async def test_either_plan_lists_the_same_pages(
 ) -> None:
     """Whichever step the count of matches chooses, the pages are the same: a bound of 0
     makes every list read its window first, one past every count skips it."""
-    import backend.match_probe
+    import backend.queries.match_probe
 
     filters, sort = filters_of(parse_qs(query))
     answers = []
     for bound in (0, TASKS + 1):
-        monkeypatch.setattr(backend.match_probe, "FEW_MATCHES", bound)
+        monkeypatch.setattr(backend.queries.match_probe, "FEW_MATCHES", bound)
         listed, _ = await pages_of(filled_url, filters, sort, 3)
         answers.append(listed)
     assert answers[0] == answers[1]

@@ -19,7 +19,7 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from backend.recurrence import parse_rule
+from backend.tasks.recurrence import parse_rule
 from tests.conftest import make_task
 from tests.support.task_requests import at, complete, read, utc
 

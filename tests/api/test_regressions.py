@@ -12,13 +12,14 @@ import pytest
 import sqlalchemy
 from alembic import command
 
-from backend.auth import mint_token
-from backend.db import Statement, connect
-from backend.filters import TaskFilters
+from backend.auth.tokens import mint_token
 from backend.main import create_app
-from backend.schema import alembic_config, head_revision, upgrade_to_head
+from backend.queries.store import OwnerId, TaskStore
 from backend.settings import Settings
-from backend.store import OwnerId, TaskStore
+from backend.storage.database import Statement
+from backend.storage.factory import connect
+from backend.storage.schema import alembic_config, head_revision, upgrade_to_head
+from backend.tasks.filters import TaskFilters
 from generated.models import TaskSort, TaskStatusFilter
 from tests.conftest import SECRET, make_task, new_owner, token_for
 

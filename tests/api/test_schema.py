@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import codegen
-from backend.db import sync_url
-from backend.models import is_search_index
+from backend.storage.factory import sync_url
+from backend.storage.models import is_search_index
 
 SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "schema.md"
 TABLES = ("tasks", "task_tag", "idempotency_key")

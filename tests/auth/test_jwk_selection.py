@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from backend.jwks import _algorithms_for_jwk, parse_jwks
+from backend.auth.jwks import _algorithms_for_jwk, parse_jwks
 from tests.support.jwks import Ed25519Key
 
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")

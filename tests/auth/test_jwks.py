@@ -1,4 +1,4 @@
-"""Behaviour of backend.auth in JWKS mode: fetching, caching and rotating Better Auth's keys.
+"""Behaviour of backend.auth.tokens in JWKS mode: fetching, caching and rotating Better Auth's keys.
 
 The JWKS is served by a real HTTP server on 127.0.0.1; the verifier's clock and its sleep are
 fakes the tests move, so the fetch schedule is checked exactly and without waiting.
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from backend.auth import MAX_TOKEN_LENGTH, Claims, JwksVerifier, TokenRejected
+from backend.auth.tokens import MAX_TOKEN_LENGTH, Claims, JwksVerifier, TokenRejected
 from tests.auth.tokens import FakeClock, SteppedClock, claims, hand_signed, run, settle
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from backend.auth import JwksVerifier
+from backend.auth.tokens import JwksVerifier
 from tests.auth.tokens import FakeClock, claims, run
 from tests.support.jwks import Ed25519Key
 

@@ -10,7 +10,7 @@ import anyio
 import httpx
 import pytest
 
-from backend.jwks import MAX_JWKS_BYTES, JwksKeys
+from backend.auth.jwks import MAX_JWKS_BYTES, JwksKeys
 from tests.support.jwks import Ed25519Key, serve_silence
 
 pytestmark = pytest.mark.anyio
@@ -154,7 +154,7 @@ async def test_a_failed_fetch_keeps_the_cached_keys_and_says_why(
     before = keys.current
     endpoint.response = response
     clock.now += TTL
-    with caplog.at_level(logging.WARNING, logger="backend.jwks"):
+    with caplog.at_level(logging.WARNING, logger="backend.auth.jwks"):
         await keys.refresh_if_stale()
     assert keys.current is before
     assert (endpoint.requests, keys.version) == (2, 1)
@@ -175,7 +175,7 @@ async def test_a_fetch_the_endpoint_never_answers_gives_up_at_the_timeout(
             cache_ttl_seconds=TTL,
             fetch_timeout_seconds=0.1,
         )
-        with caplog.at_level(logging.WARNING, logger="backend.jwks"), anyio.fail_after(3):
+        with caplog.at_level(logging.WARNING, logger="backend.auth.jwks"), anyio.fail_after(3):
             await keys.refresh_if_stale()
         await keys.aclose()
     assert [record.getMessage() for record in caplog.records] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from backend.auth import JwksVerifier, SharedSecretVerifier
+from backend.auth.tokens import JwksVerifier, SharedSecretVerifier
 from tests.auth.tokens import SECRET, claims, hand_signed, rejection, run
 
 # What an operator might paste as BETTER_AUTH_SECRET instead of the secret: a JWK, a PEM key.

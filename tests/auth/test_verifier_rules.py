@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from backend.auth import JwksVerifier, SharedSecretVerifier
+from backend.auth.tokens import JwksVerifier, SharedSecretVerifier
 from tests.auth.tokens import SECRET, FakeClock, claims, hs256, rejection, run
 from tests.support.jwks import Ed25519Key
 

@@ -1,4 +1,4 @@
-"""Behaviour of backend.auth in shared-secret mode, through the public API."""
+"""Behaviour of backend.auth.tokens in shared-secret mode, through the public API."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.auth import (
+from backend.auth.tokens import (
     ASYMMETRIC_ALGORITHMS,
     MAX_TOKEN_LENGTH,
     Claims,
@@ -291,7 +291,7 @@ def test_asymmetric_token_is_rejected_by_the_shared_secret_verifier() -> None:
 
 def test_verified_token_cache_is_bounded_and_least_recently_used() -> None:
     # Internal, but the bound is what keeps memory flat under a flood of valid tokens.
-    from backend.auth import _Verified, _VerifiedTokenCache
+    from backend.auth.tokens import _Verified, _VerifiedTokenCache
 
     cache = _VerifiedTokenCache(capacity=3)
     now = time.time()

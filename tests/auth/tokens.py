@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import jwt
 import pytest
 
-from backend.auth import TokenRejected, TokenVerifier
+from backend.auth.tokens import TokenRejected, TokenVerifier
 
 SECRET = b"a-test-secret-that-is-32-bytes!!"
 OTHER_SECRET = b"another-secret-of-32-bytes-long!"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.contract import load_contract
 from tests.conftest import SECRET, new_owner, token_for
 from tests.support.app_server import serve_in_thread

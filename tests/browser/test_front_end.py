@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from backend.contract import load_contract, methods_for
-from backend.cors import Cors, CorsPolicy, request_headers
+from backend.http.cors import Cors, CorsPolicy, request_headers
 from backend.main import create_app
 from backend.settings import Settings
 from tests.conftest import SECRET, new_owner, token_for

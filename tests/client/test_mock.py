@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from tests.conftest import SECRET, new_owner
 from tests.support.contract import (
     CONTRACT_PATH,

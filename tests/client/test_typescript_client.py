@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from tests.client.conftest import CLIENT
 from tests.conftest import SECRET, new_owner
 from tests.support.live_server import LiveServer, live_server

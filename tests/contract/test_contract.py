@@ -24,7 +24,7 @@ from schemathesis.checks import CheckFunction
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from backend.auth import mint_token
+from backend.auth.tokens import mint_token
 from tests.conftest import SECRET
 from tests.contract.conftest import (
     CONTRACT,

@@ -20,10 +20,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, insert
 
-from backend.auth import mint_token
-from backend.idempotency import fingerprint_of
-from backend.models import IdempotencyKeyRecord
-from backend.schema import upgrade_to_head
+from backend.auth.tokens import mint_token
+from backend.queries.idempotency import fingerprint_of
+from backend.storage.models import IdempotencyKeyRecord
+from backend.storage.schema import upgrade_to_head
 from codegen import ROOT, SPEC, Contract, build_contract
 from generated.models import TaskCreate
 from speclang.examples import Example

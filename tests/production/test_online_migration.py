@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from alembic import command
 
-from backend.schema import alembic_config, head_revision
-from backend.search import fold
+from backend.storage.schema import alembic_config, head_revision
+from backend.tasks.search import fold
 from tests.support.postgres import PostgresServer
 from tests.support.previous_release import seed_revision_1, stored_rows, upgrade_under_load
 

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from backend.schema import upgrade_to_head
+from backend.storage.schema import upgrade_to_head
 from tests.conftest import SECRET, new_owner, token_for
 from tests.production.workers import (
     PRODUCTION_ENV,

@@ -14,7 +14,9 @@ import pytest
 
 from backend.main import create_app
 from backend.settings import Settings
+from tests.conftest import start_postgres_or_skip
 from tests.support.jwks import Ed25519Key, JwksEndpoint, serve_jwks
+from tests.support.postgres import PostgresServer
 
 GROUPS = {
     "test_tokens": "1. Forged and broken tokens",
@@ -154,3 +156,14 @@ async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test alone: stopping it, or counting the cancellations in
+    its log, concerns no other test."""
+    server = start_postgres_or_skip(tmp_path / "postgres")
+    try:
+        yield server
+    finally:
+        server.destroy()

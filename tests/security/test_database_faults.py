@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DATABASES, SECRET, new_owner, start_postgres_or_skip, token_for
+from tests.conftest import DATABASES, SECRET, new_owner, token_for
 from tests.support.live_server import live_server
 from tests.support.postgres import PostgresServer
 from tests.support.skips import skip_or_fail
@@ -33,16 +33,6 @@ REFUSED_DURING_OUTAGE = 20
 MIN_OUTAGE_SECONDS = 2.0  # long enough for every pooled connection to meet the dead server
 ACKNOWLEDGED_AFTER_RECOVERY = 40
 SERVER_DATABASE_TIMEOUT_SECONDS = "2"
-
-
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
-    """A PostgreSQL server of this test alone: stopping it disturbs no other test."""
-    server = start_postgres_or_skip(tmp_path / "postgres")
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture(params=DATABASES, ids=DATABASES)

@@ -1,5 +1,5 @@
 """The access log's redaction as plain functions: which values look like a JWT, which query
-values are kept, and the filter on uvicorn's access records (backend/log_redaction.py)."""
+values are kept, and the filter on uvicorn's access records (backend/http/log_redaction.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.log_redaction import (
+from backend.http.log_redaction import (
     ACCESS_LOGGER,
     REDACTED,
     QueryRedaction,

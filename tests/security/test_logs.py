@@ -18,10 +18,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.log_redaction import REDACTED, redact_query
+from backend.http.log_redaction import REDACTED, redact_query
 from backend.main import create_app
-from backend.schema import upgrade_to_head
 from backend.settings import Settings
+from backend.storage.schema import upgrade_to_head
 from tests.conftest import DATABASES, SECRET, new_owner
 from tests.security.test_tokens import KINDS, SHARED_SECRET, Attempt, Forger
 from tests.support.jwks import Ed25519Key

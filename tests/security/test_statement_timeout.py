@@ -9,15 +9,13 @@ answers 503: for a read as for a write, once, not after waiting a second time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from backend.schema import upgrade_to_head
 from backend.settings import Settings
-from tests.conftest import SECRET, make_task, new_owner, start_postgres_or_skip, token_for
+from backend.storage.schema import upgrade_to_head
+from tests.conftest import SECRET, make_task, new_owner, token_for
 from tests.security.conftest import client_for
 from tests.support.postgres import PostgresServer
 
@@ -28,16 +26,6 @@ TIMEOUT_SECONDS = 1.0
 # sits between them, well clear of both (it tells the two apart, it is no speed target).
 MOST_SECONDS = 1.8 * TIMEOUT_SECONDS
 STATEMENT_TIMEOUT_LINE = "canceling statement due to statement timeout"
-
-
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[PostgresServer]:
-    """A PostgreSQL server of this test alone: its log counts this test's cancellations only."""
-    server = start_postgres_or_skip(tmp_path / "postgres")
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 def canceled_statements(server: PostgresServer, log_offset: int) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.schema import upgrade_to_head
+from backend.storage.schema import upgrade_to_head
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STARTUP_TIMEOUT_SECONDS = 60.0

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from backend.db import Database, Row, Statement, Transaction
+from backend.storage.database import Database, Row, Statement, Transaction
 
 
 class PassThroughDatabase(Database):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import Table, bindparam, select
 
-from backend.db import Database
+from backend.storage.database import Database
 
 
 async def table_rows(app: FastAPI, table: Table, **where: Any) -> list[dict[str, Any]]:

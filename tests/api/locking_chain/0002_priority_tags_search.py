@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from backend.models import SEARCH_INDEX, SEARCH_TABLE, TagsType, TaskId
-from backend.search import fold
+from backend.storage.models import SEARCH_INDEX, SEARCH_TABLE, TagsType, TaskId
+from backend.tasks.search import fold
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from backend.models import UTCDateTime
+from backend.storage.models import UTCDateTime
 
 revision: str = "0003"
 down_revision: str | None = "0002"

@@ -1,0 +1,133 @@
+"""Request ids and the access log: every response carries an id, every request one log line.
+
+A pure ASGI middleware, so it sees every response, problems included, and costs no extra
+task per request. It knows nothing of the API's rules: it reads the method, the route
+template the router matched and the status, never the path's values, the query or a header
+other than `X-Request-ID`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from contextvars import ContextVar
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.http.log_redaction import looks_like_jwt
+
+REQUEST_ID_HEADER: Final = "x-request-id"
+_REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
+MAX_REQUEST_ID_LENGTH: Final = 64
+# A caller's id is kept when it is a short token of safe characters (a UUID, a load
+# balancer's trace id); anything else is replaced, so a log line never carries what a
+# client chose to hide in this header.
+_SAFE_REQUEST_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_LENGTH}}}")
+HTTP_METHODS: Final = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+ACCESS_LINE: Final = "%s %s %d %.2f ms"
+NO_ROUTE: Final = "-"
+"""The route of a request no route matched (its path is not logged: it may hold anything)."""
+
+access_logger = logging.getLogger("backend.access")
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+
+
+def request_id_from(supplied: str | None) -> str:
+    """The caller's id when it is a short safe token, else a new random one."""
+    if (
+        supplied is not None
+        and _SAFE_REQUEST_ID.fullmatch(supplied)
+        and not looks_like_jwt(supplied)
+    ):
+        return supplied
+    return uuid.uuid4().hex
+
+
+def _supplied_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == _REQUEST_ID_HEADER_BYTES:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The id AccessLog gave this request (for responses sent outside it, such as the 500)."""
+    state = scope.get("state")
+    request_id = state.get("request_id") if isinstance(state, dict) else None
+    return request_id if isinstance(request_id, str) else None
+
+
+class AccessLog:
+    """Gives each request an id, echoes it in `X-Request-ID`, logs one line per request.
+
+    The route is the template the router matched (`/api/{user_id}/tasks`). Routes outside
+    the API (probes, documentation) do not all record it in the request, so their fixed
+    paths are given as `fixed_paths` and logged as they are.
+    """
+
+    def __init__(self, app: ASGIApp, *, fixed_paths: Iterable[str] = ()) -> None:
+        self.app = app
+        self.fixed_paths = frozenset(fixed_paths)
+
+    def route_of(self, scope: Scope) -> str:
+        template = getattr(scope.get("route"), "path", None)
+        if isinstance(template, str):
+            return template
+        path = scope["path"]
+        return path if path in self.fixed_paths else NO_ROUTE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_from(_supplied_request_id(scope))
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (_REQUEST_ID_HEADER_BYTES, request_id.encode())
+        status = 500  # what the client gets when the app raises before answering
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
+        context = current_request_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            method = scope["method"] if scope["method"] in HTTP_METHODS else "OTHER"
+            route = self.route_of(scope)
+            if access_logger.isEnabledFor(logging.INFO):
+                # Made here rather than by `access_logger.info`, which first walks the stack
+                # for the caller's file and line, on every request, for fields no line shows.
+                fields = {
+                    "request_id": request_id,
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                }
+                arguments = (method, route, status, duration_ms)
+                access_logger.handle(
+                    access_logger.makeRecord(
+                        access_logger.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        ACCESS_LINE,
+                        arguments,
+                        None,
+                        extra=fields,
+                    )
+                )
+            current_request_id.reset(context)
