@@ -4,20 +4,19 @@ The performance budget: no operation may cost more server CPU per request than t
 release did, by more than BUDGET (10 %), unless bench/accepted-costs.toml accepts that cost
 with its reason. The last release is the highest `openapi/releases/X.Y.Z.json`; its tree is
 the commit that added that file, checked out as a temporary git worktree. Both trees are
-measured by bench.inprocess (sequential requests straight to the ASGI app, CPU time per
-request), on SQLite and on PostgreSQL, in separate processes interleaved run by run. The
-cheapest runs are the ones least disturbed by the machine's other work: a cell fails only
-when the tree's best run and its second-best run are both over budget against the
-release's, and its second-best costs more than the release's third-best (`over_budget`).
-Exit 0 within budget, 1 over it, 2 when it cannot measure. `--against 1.3.0` compares with
-an earlier release instead (what a user upgrading from it feels), `--against PATH` with any
-checkout.
+measured side by side (bench.paired): one process per tree, both alive, short batches of
+requests alternated between them, on SQLite and on PostgreSQL. Each pair of batches gives a
+ratio, and a cell fails when the median of its pairs' ratios is over budget, measured
+again (`over_budget`). Exit 0 within budget, 1 over it, 2 when it cannot measure.
+`--against 1.3.0` compares with an earlier release instead (what a user upgrading from it
+feels), `--against PATH` with any checkout.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,9 +24,11 @@ import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from math import comb
 from pathlib import Path
 
-from bench.inprocess import Databases, run_child, supported_operations
+from bench.inprocess import ChildFailed, Databases, supported_operations
+from bench.paired import measure_side_by_side
 from speclang.changelog import SEMANTIC_VERSION
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
@@ -122,11 +123,11 @@ def accepted_costs(path: Path = ACCEPTED_COSTS) -> list[Acceptance]:
 
 @dataclass
 class Cell:
-    """One operation on one database: every run of both trees, CPU microseconds per request.
+    """One operation on one database: its pairs of batches, CPU microseconds per request.
 
-    Another process on the machine only ever adds to a run's CPU time (a shared core's caches,
-    the host's clock, PostgreSQL's own work beside the client), so a tree's cheapest runs are
-    the figures closest to its own cost, and the ones compared.
+    `release[i]` and `now[i]` were measured within milliseconds of each other, under the
+    same load of the machine (bench.paired); each pair's ratio is one verdict on the tree,
+    and the median of the ratios is the cell's, robust to the pairs a burst of load spoiled.
     """
 
     database: str
@@ -135,44 +136,55 @@ class Cell:
     now: list[float] = field(default_factory=list)
 
     @property
+    def ratios(self) -> list[float]:
+        """Each pair's ratio: the tree's batch over the release's."""
+        return [now / release for release, now in zip(self.release, self.now, strict=True)]
+
+    @property
     def ratio(self) -> float:
-        """The tree's best run over the release's best run."""
-        return min(self.now) / min(self.release)
+        """The median of the pairs' ratios."""
+        return statistics.median(self.ratios)
 
     @property
-    def second_ratio(self) -> float:
-        """The tree's second-best run over the release's (the best, with a single run)."""
-        return _nth_best(self.now, 2) / _nth_best(self.release, 2)
-
-    @property
-    def clear_of_release(self) -> bool:
-        """Whether the tree's second-best run costs more than the release's third-best."""
-        return _nth_best(self.now, 2) > _nth_best(self.release, 3)
+    def interval(self) -> tuple[float, float]:
+        """A 95 % confidence interval of that median (`median_interval`)."""
+        return median_interval(self.ratios)
 
 
-def _nth_best(runs: Sequence[float], place: int) -> float:
-    return sorted(runs)[min(place, len(runs)) - 1]
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """A confidence interval of the median from the values' ranks, whatever their spread.
+
+    Each value falls below the true median with probability 1/2, so the number below it is
+    binomial: the interval runs from the j-th smallest value to the j-th largest, j the
+    largest rank that `confidence` allows (the smallest and largest values with few pairs).
+    """
+    ordered = sorted(values)
+    count = len(ordered)
+    tail = (1 - confidence) / 2
+    rank = 0  # values of rank below `rank` lie under the median with probability <= tail
+    below = 0.0
+    while rank < count:
+        below += comb(count, rank) / 2**count
+        if below > tail:
+            break
+        rank += 1
+    rank = max(rank, 1)
+    return ordered[rank - 1], ordered[count - rank]
 
 
 def over_budget(cell: Cell, limit: float) -> bool:
-    """Over `limit` on the best runs and on the second-best runs, and clear of the release's.
+    """Whether the median of the cell's paired ratios is over `limit`.
 
-    One tree's best run can be the only one that met no interference, so a best run alone
-    decides by chance; when every run of a tree met some, its second-best run still shows
-    it. When the release had two such lucky runs, its third-best run costs as much as the
-    tree's second-best: nothing then shows the tree slower. A real slowdown moves every run
-    of the tree, past the release's three best.
+    A pair of batches shares the machine's load, so a pair's ratio moves far less than
+    either batch; a burst that falls on one batch spoils that pair, which the median leaves
+    aside. A real slowdown moves every pair.
     """
-    return cell.ratio > limit and cell.second_ratio > limit and cell.clear_of_release
+    return cell.ratio > limit
 
 
 def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[bool, str]:
     """Whether the cell is within budget, and the word that says so."""
     if not over_budget(cell, BUDGET):
-        if cell.ratio > BUDGET and cell.second_ratio > BUDGET:
-            return True, "ok (2nd best <= release's 3rd best)"
-        if cell.ratio > BUDGET or cell.second_ratio > BUDGET:
-            return True, "ok (over on one of best, 2nd only)"
         return True, "ok"
     for acceptance in accepted:
         if (acceptance.release, acceptance.database, acceptance.operation) == (
@@ -187,21 +199,20 @@ def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[b
 
 
 def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) -> str:
+    """The table: each cell's typical batch of both trees, its ratio, interval and verdict."""
     header = (
         f"{'operation':<14} {'database':<9} {'release ' + version:>15} {'now':>9} "
-        f"{'ratio':>6} {'2nd':>6}  spread (release / now)  verdict"
+        f"{'ratio':>6}  {'95 % interval':<13} {'pairs':>5}  verdict"
     )
     lines = [header, "-" * len(header)]
     for cell in cells:
         _, word = verdict(cell, version, accepted)
-        spread = (
-            f"{min(cell.release):.0f}-{max(cell.release):.0f} / "
-            f"{min(cell.now):.0f}-{max(cell.now):.0f}"
-        )
+        low, high = cell.interval
         lines.append(
             f"{cell.operation:<14} {cell.database:<9} "
-            f"{min(cell.release):>12.0f} us {min(cell.now):>6.0f} us "
-            f"{cell.ratio:>5.2f}x {cell.second_ratio:>5.2f}x  {spread:<22} {word}"
+            f"{statistics.median(cell.release):>12.0f} us "
+            f"{statistics.median(cell.now):>6.0f} us "
+            f"{cell.ratio:>5.2f}x  {low:.2f}-{high:.2f}x{'':<3} {len(cell.ratios):>5}  {word}"
         )
     return "\n".join(lines)
 
@@ -225,10 +236,11 @@ def _databases(
 
 
 def _quiet(url: str) -> None:
-    """No autovacuum on the throwaway server: it would work on one run's rows in the next run.
+    """No autovacuum on the throwaway server: it would work on the rows the batches write.
 
     Its workers (and the statistics they gather, which could change a plan mid-run) would take
-    the cores the measured process runs on; the second tree of each pair paid for the first.
+    the cores the measured processes run on, in some batches and not others, and on one
+    tree's database and not the other's.
     """
     import psycopg
 
@@ -240,7 +252,7 @@ def _quiet(url: str) -> None:
 def measure(
     release_tree: Path, arguments: argparse.Namespace, scratch: Path, again: Sequence[Cell] = ()
 ) -> list[Cell]:
-    """Every run of both trees; with `again`, more runs of those cells only, added to them."""
+    """Both trees side by side; with `again`, more pairs of those cells only, added to them."""
     if again:
         kinds = [kind for kind in ("sqlite", "postgres") if any(c.database == kind for c in again)]
     else:
@@ -256,20 +268,32 @@ def measure(
             (kind, operation): Cell(kind, operation) for kind in kinds for operation in operations
         }
         databases = Databases(scratch, postgres_url)
-        trees = [("release", release_tree), ("now", REPO_ROOT)]
-        for run in range(1, arguments.runs + 1):
-            # The order of the trees alternates, so a drift of the machine favours neither.
-            ordered = trees if run % 2 else trees[::-1]
-            for kind in kinds:
-                measured = [operation for operation in operations if (kind, operation) in cells]
-                for name, tree in ordered:
-                    figures = run_child(
-                        tree, databases.new(kind), measured, arguments.requests, arguments.warmup
-                    )
-                    for operation, value in figures.items():
-                        getattr(cells[(kind, operation)], name).append(value)
-            print(f"-- run {run}/{arguments.runs} measured", flush=True)
+        for kind in kinds:
+            measured = [operation for operation in operations if (kind, operation) in cells]
+            print(
+                f"-- {kind}: {arguments.pairs} pairs of {arguments.batch} requests of each of "
+                f"{len(measured)} operations, the two trees side by side",
+                flush=True,
+            )
+            release_url, now_url = databases.fresh(kind, 2)
+            logs = scratch / f"{kind}-logs"
+            logs.mkdir()
+            batches = measure_side_by_side(
+                (release_tree, REPO_ROOT),
+                (release_url, now_url),
+                measured,
+                pairs=arguments.pairs,
+                batch=arguments.batch,
+                warmup=arguments.warmup,
+                logs=logs,
+                progress=lambda line: print(line, flush=True),
+            )
+            for operation, figures in batches.items():
+                cells[(kind, operation)].release.extend(figures.release)
+                cells[(kind, operation)].now.extend(figures.now)
         return list(cells.values())
+    except ChildFailed as error:
+        raise CannotMeasure(str(error)) from error
     finally:
         if server is not None:
             server.stop()
@@ -284,10 +308,10 @@ def compare(
 ) -> list[Cell]:
     """Both trees measured; the cells over budget measured again before the verdict.
 
-    On a busy machine every run of one tree can meet more load than the other's for minutes
-    (an unchanged tree measured 1.66x on one cell, 3 cells over, at load average 4); more
-    runs give the unlucky tree its chance, and a real slowdown is still there in all of them.
-    Nothing is measured twice when everything is within budget.
+    The second measurement adds as many pairs again, in new processes on new databases, and
+    the verdict rests on all of them: a cell that came out over budget by chance (its
+    processes' caches, its databases' layout) has a second chance, and a real slowdown is in
+    every pair of both. Nothing is measured twice when everything is within budget.
     """
     (scratch / "first").mkdir()
     (scratch / "again").mkdir()
@@ -295,17 +319,15 @@ def compare(
     over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]
     if over:
         names = ", ".join(f"{cell.operation} on {cell.database}" for cell in over)
-        print(f"-- over budget after {arguments.runs} runs: {names}; measuring those again")
+        print(f"-- over budget after {arguments.pairs} pairs: {names}; measuring those again")
         measure(release_tree, arguments, scratch / "again", over)
     return cells
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.budget", description=__doc__)
-    # More, shorter runs: the best of seven is less often a run that met interference than the
-    # best of five, for about the same number of requests.
-    parser.add_argument("--runs", type=int, default=7, help="interleaved runs per tree (7)")
-    parser.add_argument("--requests", type=int, default=400, help="measured requests per op")
+    parser.add_argument("--pairs", type=int, default=40, help="pairs of batches per cell (40)")
+    parser.add_argument("--batch", type=int, default=40, help="requests per batch (40)")
     parser.add_argument("--warmup", type=int, default=100, help="requests before measuring")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
     parser.add_argument(
@@ -338,11 +360,12 @@ def main(argv: list[str]) -> int:
         print(f"bench-check cannot measure: {error}", file=sys.stderr)
         return 2
     print(
-        f"\nServer CPU per request, the best of {arguments.runs} interleaved runs of "
-        f"{arguments.requests} requests, twice that for a cell over budget after the first "
-        f"{arguments.runs} (budget: {BUDGET:.2f}x the last release; a cell fails "
-        "when both its best and its second-best runs (2nd) are over it, and its second-best "
-        "costs more than the release's third-best):\n"
+        f"\nServer CPU per request, the two trees side by side in {arguments.pairs} pairs of "
+        f"batches of {arguments.batch} requests per cell (twice that for a cell over budget "
+        "after the first), each batch's figure the mean of its cheaper half of requests; "
+        "release and now are the trees' median batches. The verdict rests on ratio, the "
+        "median of the pairs' ratios (this tree's batch over the release's), with its 95 % "
+        f"interval; a cell fails when that median is over {BUDGET:.2f}x:\n"
     )
     print(render(cells, version, accepted))
     over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]
