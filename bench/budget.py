@@ -326,9 +326,9 @@ def compare(
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.budget", description=__doc__)
-    parser.add_argument("--pairs", type=int, default=40, help="pairs of batches per cell (40)")
+    parser.add_argument("--pairs", type=int, default=32, help="pairs of batches per cell (32)")
     parser.add_argument("--batch", type=int, default=40, help="requests per batch (40)")
-    parser.add_argument("--warmup", type=int, default=100, help="requests before measuring")
+    parser.add_argument("--warmup", type=int, default=60, help="requests of each operation first")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
     parser.add_argument(
         "--against",
