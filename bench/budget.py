@@ -318,7 +318,9 @@ def compare(
     cells = measure(release_tree, arguments, scratch / "first")
     over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]
     if over:
-        names = ", ".join(f"{cell.operation} on {cell.database}" for cell in over)
+        names = ", ".join(
+            f"{cell.operation} on {cell.database} ({cell.ratio:.2f}x)" for cell in over
+        )
         print(f"-- over budget after {arguments.pairs} pairs: {names}; measuring those again")
         measure(release_tree, arguments, scratch / "again", over)
     return cells
