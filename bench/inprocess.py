@@ -5,7 +5,9 @@ measures the server's own work instead: sequential requests handed straight to t
 of a checkout (this one, or each `--tree`, such as a `git worktree` of an older revision),
 with nothing between them but a minimal ASGI call, on SQLite in a temporary file or on a
 PostgreSQL database (`--postgres URL`, one new database per run). Each run is its own
-process, the trees are interleaved run by run, and the medians are printed.
+process, the trees are interleaved run by run, and the medians are printed. A process can
+also serve batches on demand (`serve`, `Served`), for bench.paired to measure two trees side
+by side.
 
 The measured operations are those of the contract the tree serves: `list filtered` needs
 the tags and words of contract 1.1.0, `create+key` the Idempotency-Key of 1.2.0.
@@ -26,7 +28,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-inprocess-secret-of-at-least-32-bytes"
@@ -158,10 +163,8 @@ async def _create(client: Client, base: str, count: int, filters: bool) -> list[
     return ids
 
 
-async def measure(
-    database_url: str, operations: Sequence[str], requests: int, warmup: int
-) -> dict[str, float]:
-    """CPU microseconds per request of each operation, past its warm-up."""
+def _app(database_url: str) -> tuple[FastAPI, Client]:
+    """The tree's app on `database_url`, migrated on start, and a client with a valid token."""
     import jwt
 
     from backend.main import create_app
@@ -175,7 +178,27 @@ async def measure(
     )
     app = create_app(settings)
     token = jwt.encode({"sub": USER, "exp": int(time.time()) + 3600}, SECRET, "HS256")
-    client = Client(app, token)
+    return app, Client(app, token)
+
+
+async def _timed(client: Client, operation: str, calls: Sequence[Call]) -> list[float]:
+    """The CPU seconds of each call, each answered with the operation's success status."""
+    expected = EXPECTED_STATUS.get(operation, 200)
+    seconds = []
+    for call in calls:
+        started = time.process_time()
+        status, payload = await client(call)
+        seconds.append(time.process_time() - started)
+        if status != expected:
+            raise SystemExit(f"{operation} answered {status}: {payload[:200]!r}")
+    return seconds
+
+
+async def measure(
+    database_url: str, operations: Sequence[str], requests: int, warmup: int
+) -> dict[str, float]:
+    """CPU microseconds per request of each operation, past its warm-up."""
+    app, client = _app(database_url)
     base = f"/api/{USER}/tasks"
     filters = "list filtered" in operations
     figures: dict[str, float] = {}
@@ -186,17 +209,45 @@ async def measure(
             if operation == "delete":
                 ids = await _create(client, base, warmup + requests, filters)
             calls = list(_calls(operation, base, ids, warmup + requests))
-            expected = EXPECTED_STATUS.get(operation, 200)
             gc.collect()
-            started = 0.0
-            for number, call in enumerate(calls):
-                if number == warmup:
-                    started = time.process_time()
-                status, payload = await client(call)
-                if status != expected:
-                    raise SystemExit(f"{operation} answered {status}: {payload[:200]!r}")
-            figures[operation] = (time.process_time() - started) / requests * 1e6
+            await _timed(client, operation, calls[:warmup])
+            seconds = await _timed(client, operation, calls[warmup:])
+            figures[operation] = sum(seconds) / requests * 1e6
     return figures
+
+
+async def serve(database_url: str, operations: Sequence[str]) -> None:
+    """Batches of requests on demand, for a parent that measures two trees side by side.
+
+    Each line on stdin asks for one batch, `{"operation": "get", "requests": 40}`; each answer
+    on stdout is one line, `{"seconds": [0.00031, ...]}`, the CPU time in this process of
+    each request of the batch. The first line out, `{"ready": true}`, says the app is up
+    and its tasks seeded. A delete batch first creates, unmeasured, the tasks it deletes.
+    Before each batch, garbage is collected and what survives frozen, so a collection is
+    cheap and never falls on one tree's batch for work another batch left.
+    """
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to stderr, never into the answers
+    app, client = _app(database_url)
+    base = f"/api/{USER}/tasks"
+    filters = "list filtered" in operations
+    reader = asyncio.StreamReader()
+    loop = asyncio.get_running_loop()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    async with app.router.lifespan_context(app):
+        seeded = await _create(client, base, SEEDED_TASKS, filters)
+        replies.write(json.dumps({"ready": True}) + "\n")
+        while line := await reader.readline():
+            command = json.loads(line)
+            operation, requests = str(command["operation"]), int(command["requests"])
+            ids = seeded
+            if operation == "delete":
+                ids = await _create(client, base, requests, filters)
+            calls = list(_calls(operation, base, ids, requests))
+            gc.collect()
+            gc.freeze()
+            seconds = await _timed(client, operation, calls)
+            replies.write(json.dumps({"seconds": seconds}) + "\n")
 
 
 def supported_operations(tree: Path) -> list[str]:
@@ -213,6 +264,17 @@ def supported_operations(tree: Path) -> list[str]:
     return supported
 
 
+def _child_command(tree: Path, database_url: str, mode: str) -> tuple[list[str], dict[str, str]]:
+    """This file run in a new process that imports the tree's own `backend`.
+
+    The driver is this file whichever the tree, so both trees are measured by the same code;
+    only the app differs. One hash seed for every process: with a random one, each process
+    lays its dicts and sets out differently, a cost that differs by process and not by tree.
+    """
+    command = [sys.executable, str(Path(__file__).resolve()), mode, database_url]
+    return command, {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+
+
 def run_child(
     tree: Path,
     database_url: str,
@@ -221,18 +283,9 @@ def run_child(
     warmup: int,
 ) -> dict[str, float]:
     """One measurement in a new process that imports the tree's own `backend`."""
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        database_url,
-        "--requests",
-        str(requests),
-        "--warmup",
-        str(warmup),
-        *(f"--operation={operation}" for operation in operations),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    command, env = _child_command(tree, database_url, "--child")
+    command += ["--requests", str(requests), "--warmup", str(warmup)]
+    command += [f"--operation={operation}" for operation in operations]
     result = subprocess.run(
         command, cwd=tree, env=env, capture_output=True, text=True, check=False, timeout=900
     )
@@ -242,29 +295,107 @@ def run_child(
     return figures
 
 
+class ChildFailed(Exception):
+    """A serving process stopped or answered out of turn; says what it wrote last."""
+
+
+class Served:
+    """A tree's app in a process of its own (`serve`), measuring one batch when asked.
+
+    Start every process first, then `ready` each: they migrate and seed at the same time.
+    """
+
+    def __init__(self, tree: Path, database_url: str, operations: Sequence[str], log: Path) -> None:
+        command, env = _child_command(tree, database_url, "--serve")
+        command += [f"--operation={operation}" for operation in operations]
+        self.tree = tree
+        self.log = log
+        self._log_file: IO[bytes] = log.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=tree,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log_file,
+            text=True,
+        )
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None  # Popen was given stdout=PIPE
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            tail = self.log.read_text(encoding="utf-8", errors="replace").strip()[-2000:]
+            raise ChildFailed(f"{self.tree} stopped ({self.process.returncode}): {tail}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def ready(self) -> None:
+        """Waits until the app is up and its tasks seeded."""
+        if not self._answer().get("ready"):
+            raise ChildFailed(f"{self.tree} did not say it was ready")
+
+    def batch(self, operation: str, requests: int) -> list[float]:
+        """The CPU seconds of each of `requests` requests of `operation` in that process."""
+        assert self.process.stdin is not None  # Popen was given stdin=PIPE
+        self.process.stdin.write(json.dumps({"operation": operation, "requests": requests}))
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        return [float(seconds) for seconds in self._answer()["seconds"]]
+
+    def close(self) -> None:
+        """Ends the process (end of its input: the app shuts down) and waits for it."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log_file.close()
+
+
 class Databases:
-    """A new database for every run: a SQLite file, or one on the PostgreSQL server given."""
+    """New databases for every run: SQLite files, or databases on the PostgreSQL server given."""
 
     def __init__(self, scratch: Path, postgres_url: str | None) -> None:
         self.scratch = scratch
         self.postgres_url = postgres_url
         self.count = 0
+        self.previous: list[str] = []
 
     def new(self, kind: str) -> str:
-        self.count += 1
+        """One new database, the previous run's gone."""
+        return self.fresh(kind, 1)[0]
+
+    def fresh(self, kind: str, count: int) -> list[str]:
+        """`count` new databases at once (one per tree measured side by side)."""
+        first = self.count + 1
+        self.count += count
+        numbers = range(first, self.count + 1)
         if kind == "sqlite":
-            return f"sqlite:///{self.scratch}/run-{self.count}.sqlite3"
+            return [f"sqlite:///{self.scratch}/run-{number}.sqlite3" for number in numbers]
         import psycopg
         from sqlalchemy.engine import make_url
 
         if self.postgres_url is None:
             raise ValueError("no PostgreSQL server")
         url = make_url(self.postgres_url)
-        name = f"bench_run_{os.getpid()}_{self.count}"
+        names = [f"bench_run_{os.getpid()}_{number}" for number in numbers]
         admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        return url.set(database=name).render_as_string(hide_password=False)
+            # The previous run's databases go, and their dirty pages are written now rather
+            # than by the checkpointer during the next run, on the cores it measures.
+            for previous in self.previous:
+                connection.execute(f'DROP DATABASE IF EXISTS "{previous}" WITH (FORCE)')
+            connection.execute("CHECKPOINT")
+            for name in names:
+                connection.execute(f'CREATE DATABASE "{name}"')
+        self.previous = names
+        return [url.set(database=name).render_as_string(hide_password=False) for name in names]
 
 
 def main(argv: list[str]) -> int:
@@ -276,7 +407,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--operation", action="append", choices=OPERATIONS, help="repeatable")
     parser.add_argument("--postgres", metavar="URL", help="measure on this server, not SQLite")
     parser.add_argument("--child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
+    if arguments.serve:
+        asyncio.run(serve(arguments.serve, arguments.operation))
+        return 0
     if arguments.child:
         figures = asyncio.run(
             measure(arguments.child, arguments.operation, arguments.requests, arguments.warmup)
