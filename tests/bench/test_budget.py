@@ -103,7 +103,19 @@ def test_a_slowdown_in_a_minority_of_the_pairs_is_not_a_verdict() -> None:
     now = [750.0] * 15 + [500.0] * 25
     assert statistics.mean(cell(release, now).ratios) > BUDGET
     assert not over_budget(cell(release, now), BUDGET)
-    assert over_budget(cell(release, [750.0] * 21 + [500.0] * 19), BUDGET)  # a majority
+    assert over_budget(cell(release, [750.0] * 21 + [525.0] * 19), BUDGET)  # a majority
+
+
+def test_a_median_over_budget_whose_interval_reaches_one_is_not_a_verdict() -> None:
+    # Pairs scattered by a machine busier than the pairing can even out: median 1.13, and
+    # ten of 32 pairs found the tree cheaper than the release.
+    release = [100.0] * 32
+    scattered = cell(release, [95.0] * 10 + [113.0] * 12 + [130.0] * 10)
+    assert scattered.ratio > BUDGET and scattered.interval[0] < 1.0
+    assert not over_budget(scattered, BUDGET)
+    steady = cell(release, [113.0] * 32)
+    assert steady.ratio == scattered.ratio and steady.interval[0] > 1.0
+    assert over_budget(steady, BUDGET)
 
 
 def test_an_acceptance_covers_only_its_release_database_operation_and_ratio() -> None:
@@ -178,9 +190,9 @@ def test_against_what_is_neither_a_release_nor_a_checkout_exits_2_naming_it(
 def test_cells_over_budget_are_measured_again_and_judged_on_every_pair(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # First pass: most pairs of update came out over budget; the second pass, in new
+    # First pass: every pair of update came out slower, most over budget; the second pass, in new
     # processes, does not. The cell within budget is not measured again.
-    unlucky = cell([600.0] * 3, [700.0, 690.0, 580.0], "update")
+    unlucky = cell([600.0] * 3, [700.0, 690.0, 640.0], "update")
     steady = cell([400.0, 410.0, 420.0], [401.0, 405.0, 430.0], "get")
     again: list[list[str]] = []
 
