@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import MISSING, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
@@ -93,6 +93,54 @@ class ValidationIssue(BaseModel):
     message: str
     """
     What is wrong with it.
+    """
+
+
+class TaskDeletedData(BaseModel):
+    """
+    What a `task.deleted` event says: only the task's id is left.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    user_id: Annotated[str, Field(max_length=128, min_length=1)]
+    """
+    Id of the user who owned the task.
+    """
+    task_id: Annotated[int, Field(ge=1)]
+    """
+    Id of the deleted task.
+    """
+    sequence: Annotated[int, Field(ge=1)]
+    """
+    The task's event counter, as in `TaskEventData`: the deletion is the task's last event.
+    """
+
+
+class TaskDeletedEvent(BaseModel):
+    """
+    The body of a `task.deleted` event: a task was deleted.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(max_length=64, min_length=1)]
+    """
+    The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled.
+    """
+    type: Literal["task.deleted"]
+    """
+    The kind of event.
+    """
+    timestamp: AwareDatetime
+    """
+    When the event happened (UTC, RFC 3339).
+    """
+    data: TaskDeletedData
+    """
+    What happened, to which task.
     """
 
 
@@ -327,4 +375,134 @@ class Problem(BaseModel):
     errors: list[ValidationIssue] | MISSING = MISSING
     """
     For 422: each invalid part of the request.
+    """
+
+
+class TaskEventData(BaseModel):
+    """
+    What an event about a task says: whose task, which, the how-manieth of its events, and the task as `getTask` would answer it when the event happened.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    user_id: Annotated[str, Field(max_length=128, min_length=1)]
+    """
+    Id of the user who owns the task.
+    """
+    task_id: Annotated[int, Field(ge=1)]
+    """
+    Id of the task (`task.id`).
+    """
+    sequence: Annotated[int, Field(ge=1)]
+    """
+    The task's event counter: 1 for its `task.created`, one more with each later event of the task. Apply a task's events in this order, and ignore one whose `sequence` is lower than one already applied.
+    """
+    task: Task
+    """
+    The task right after the event.
+    """
+
+
+class ReminderDueEvent(BaseModel):
+    """
+    The body of a `reminder.due` event: a task's reminder is due.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(max_length=64, min_length=1)]
+    """
+    The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled.
+    """
+    type: Literal["reminder.due"]
+    """
+    The kind of event.
+    """
+    timestamp: AwareDatetime
+    """
+    When the event happened (UTC, RFC 3339).
+    """
+    data: TaskEventData
+    """
+    What happened, to which task.
+    """
+
+
+class TaskCreatedEvent(BaseModel):
+    """
+    The body of a `task.created` event: a task was created.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(max_length=64, min_length=1)]
+    """
+    The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled.
+    """
+    type: Literal["task.created"]
+    """
+    The kind of event.
+    """
+    timestamp: AwareDatetime
+    """
+    When the event happened (UTC, RFC 3339).
+    """
+    data: TaskEventData
+    """
+    What happened, to which task.
+    """
+
+
+class TaskUpdatedEvent(BaseModel):
+    """
+    The body of a `task.updated` event: a task changed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(max_length=64, min_length=1)]
+    """
+    The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled.
+    """
+    type: Literal["task.updated"]
+    """
+    The kind of event.
+    """
+    timestamp: AwareDatetime
+    """
+    When the event happened (UTC, RFC 3339).
+    """
+    data: TaskEventData
+    """
+    What happened, to which task.
+    """
+
+
+class TaskCompletedEvent(BaseModel):
+    """
+    The body of a `task.completed` event: a task became completed.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(max_length=64, min_length=1)]
+    """
+    The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled.
+    """
+    type: Literal["task.completed"]
+    """
+    The kind of event.
+    """
+    timestamp: AwareDatetime
+    """
+    When the event happened (UTC, RFC 3339).
+    """
+    data: TaskEventData
+    """
+    What happened, to which task.
     """

@@ -8,6 +8,7 @@ from typing import Any
 
 from speclang.changelog import SEMANTIC_VERSION, ChangelogEntry, read_changelog, render_changelog
 from speclang.errors import SpecError
+from speclang.events import read_events
 from speclang.example_render import render_examples
 from speclang.examples import Example, read_examples
 from speclang.markdown import Row, Section, read_sections
@@ -187,6 +188,11 @@ class Builder:
         self.locate(version_row.line, "info", "version")
         info: dict[str, Any] = {"title": api.title, "version": version}
         descriptions = list(api.paragraphs)
+        events = api.child("Events")
+        if events is not None and events.paragraphs:
+            # Redoc and Swagger UI show webhooks without a place for what they share: the
+            # intro (signatures, retries, ordering) is a section of the API's description.
+            descriptions.append("\n\n".join(["## Events", *events.paragraphs]))
         changelog = api.child("Changelog")
         if changelog is not None:
             self.changelog = read_changelog(changelog, version)
@@ -223,6 +229,10 @@ class Builder:
             components["headers"] = headers
         components["securitySchemes"] = security_schemes
         document["paths"] = paths
+        if events is not None:
+            document["webhooks"] = read_events(
+                events, schemas, tag_names, self.operation_ids, self.locate
+            )
         document["components"] = components
         examples = api.child("Examples")
         if examples is not None:

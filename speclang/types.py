@@ -40,7 +40,7 @@ NUMERIC_KEYWORDS = (
     "minItems",
     "maxItems",
 )
-VALUE_KEYWORDS = ("default", "example")
+VALUE_KEYWORDS = ("default", "example", "const")
 BOOLEAN_KEYWORDS = ("uniqueItems",)
 # `items.pattern: ...` constrains each item of an `array of ...` type.
 ITEMS_PREFIX = "items."

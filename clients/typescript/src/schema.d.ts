@@ -91,7 +91,108 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "reminder.due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task's reminder is due
+         * @description Sent when a task's `remind_at` comes, if the task is not completed then. A reminder that is moved (a new due time, another `remind_before_minutes`) is sent at its new moment; one that is removed, or whose task is completed or deleted before it comes, is not sent. `timestamp` is the `remind_at`.
+         */
+        post: operations["reminderDue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task was created
+         * @description Sent when a task is created: by `createTask` (once, however often a request with the same `Idempotency-Key` is repeated), or as the next occurrence of a recurring task that was completed. Its `sequence` is 1.
+         */
+        post: operations["taskCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task changed
+         * @description Sent when a task changes, unless the change completes it (that is `task.completed`): by `updateTask`, and by `toggleTaskCompletion` when it un-completes the task.
+         */
+        post: operations["taskUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task became completed
+         * @description Sent when a task becomes completed, by `toggleTaskCompletion` or `updateTask`. When the task recurs and its rule is not exhausted, `data.task.next_occurrence_id` names the next occurrence, whose own `task.created` is sent too.
+         */
+        post: operations["taskCompleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task was deleted
+         * @description Sent when `deleteTask` deletes a task. It is the task's last event: `data` has its id, not the task.
+         */
+        post: operations["taskDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -305,6 +406,137 @@ export interface components {
             location: string;
             /** @description What is wrong with it. */
             message: string;
+        };
+        /** @description What an event about a task says: whose task, which, the how-manieth of its events, and the task as `getTask` would answer it when the event happened. */
+        TaskEventData: {
+            /** @description Id of the user who owns the task. */
+            user_id: string;
+            /**
+             * Format: int64
+             * @description Id of the task (`task.id`).
+             */
+            task_id: number;
+            /**
+             * Format: int64
+             * @description The task's event counter: 1 for its `task.created`, one more with each later event of the task. Apply a task's events in this order, and ignore one whose `sequence` is lower than one already applied.
+             */
+            sequence: number;
+            /** @description The task right after the event. */
+            task: components["schemas"]["Task"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description What a `task.deleted` event says: only the task's id is left. */
+        TaskDeletedData: {
+            /** @description Id of the user who owned the task. */
+            user_id: string;
+            /**
+             * Format: int64
+             * @description Id of the deleted task.
+             */
+            task_id: number;
+            /**
+             * Format: int64
+             * @description The task's event counter, as in `TaskEventData`: the deletion is the task's last event.
+             */
+            sequence: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The body of a `reminder.due` event: a task's reminder is due. */
+        ReminderDueEvent: {
+            /** @description The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled. */
+            id: string;
+            /**
+             * @description The kind of event.
+             * @constant
+             */
+            type: "reminder.due";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, RFC 3339).
+             */
+            timestamp: string;
+            /** @description What happened, to which task. */
+            data: components["schemas"]["TaskEventData"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The body of a `task.created` event: a task was created. */
+        TaskCreatedEvent: {
+            /** @description The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled. */
+            id: string;
+            /**
+             * @description The kind of event.
+             * @constant
+             */
+            type: "task.created";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, RFC 3339).
+             */
+            timestamp: string;
+            /** @description What happened, to which task. */
+            data: components["schemas"]["TaskEventData"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The body of a `task.updated` event: a task changed. */
+        TaskUpdatedEvent: {
+            /** @description The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled. */
+            id: string;
+            /**
+             * @description The kind of event.
+             * @constant
+             */
+            type: "task.updated";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, RFC 3339).
+             */
+            timestamp: string;
+            /** @description What happened, to which task. */
+            data: components["schemas"]["TaskEventData"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The body of a `task.completed` event: a task became completed. */
+        TaskCompletedEvent: {
+            /** @description The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled. */
+            id: string;
+            /**
+             * @description The kind of event.
+             * @constant
+             */
+            type: "task.completed";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, RFC 3339).
+             */
+            timestamp: string;
+            /** @description What happened, to which task. */
+            data: components["schemas"]["TaskEventData"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The body of a `task.deleted` event: a task was deleted. */
+        TaskDeletedEvent: {
+            /** @description The event's id, the same on every delivery of it (and in the `webhook-id` header): ignore an id already handled. */
+            id: string;
+            /**
+             * @description The kind of event.
+             * @constant
+             */
+            type: "task.deleted";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, RFC 3339).
+             */
+            timestamp: string;
+            /** @description What happened, to which task. */
+            data: components["schemas"]["TaskDeletedData"];
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: never;
@@ -974,6 +1206,191 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    reminderDue: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's `id`: the same on every delivery of the event. */
+                "webhook-id": string;
+                /** @description When this delivery was signed, in seconds since 1970-01-01T00:00:00Z. Refuse a delivery signed more than 5 minutes from your clock: it may be a replay. */
+                "webhook-timestamp": number;
+                /** @description Space-separated signatures, each `v1,` followed by the base64 HMAC-SHA256, keyed with the receiver's secret, of `{webhook-id}.{webhook-timestamp}.{body}`. Accept the delivery when one of them matches (there are several while a secret is replaced). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, a `ReminderDueEvent`. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderDueEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not accepted (or no answer): the event is sent again later, with the same `webhook-id`. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    taskCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's `id`: the same on every delivery of the event. */
+                "webhook-id": string;
+                /** @description When this delivery was signed, in seconds since 1970-01-01T00:00:00Z. Refuse a delivery signed more than 5 minutes from your clock: it may be a replay. */
+                "webhook-timestamp": number;
+                /** @description Space-separated signatures, each `v1,` followed by the base64 HMAC-SHA256, keyed with the receiver's secret, of `{webhook-id}.{webhook-timestamp}.{body}`. Accept the delivery when one of them matches (there are several while a secret is replaced). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, a `TaskCreatedEvent`. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not accepted (or no answer): the event is sent again later, with the same `webhook-id`. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    taskUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's `id`: the same on every delivery of the event. */
+                "webhook-id": string;
+                /** @description When this delivery was signed, in seconds since 1970-01-01T00:00:00Z. Refuse a delivery signed more than 5 minutes from your clock: it may be a replay. */
+                "webhook-timestamp": number;
+                /** @description Space-separated signatures, each `v1,` followed by the base64 HMAC-SHA256, keyed with the receiver's secret, of `{webhook-id}.{webhook-timestamp}.{body}`. Accept the delivery when one of them matches (there are several while a secret is replaced). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, a `TaskUpdatedEvent`. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not accepted (or no answer): the event is sent again later, with the same `webhook-id`. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    taskCompleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's `id`: the same on every delivery of the event. */
+                "webhook-id": string;
+                /** @description When this delivery was signed, in seconds since 1970-01-01T00:00:00Z. Refuse a delivery signed more than 5 minutes from your clock: it may be a replay. */
+                "webhook-timestamp": number;
+                /** @description Space-separated signatures, each `v1,` followed by the base64 HMAC-SHA256, keyed with the receiver's secret, of `{webhook-id}.{webhook-timestamp}.{body}`. Accept the delivery when one of them matches (there are several while a secret is replaced). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, a `TaskCompletedEvent`. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not accepted (or no answer): the event is sent again later, with the same `webhook-id`. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    taskDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's `id`: the same on every delivery of the event. */
+                "webhook-id": string;
+                /** @description When this delivery was signed, in seconds since 1970-01-01T00:00:00Z. Refuse a delivery signed more than 5 minutes from your clock: it may be a replay. */
+                "webhook-timestamp": number;
+                /** @description Space-separated signatures, each `v1,` followed by the base64 HMAC-SHA256, keyed with the receiver's secret, of `{webhook-id}.{webhook-timestamp}.{body}`. Accept the delivery when one of them matches (there are several while a secret is replaced). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, a `TaskDeletedEvent`. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not accepted (or no answer): the event is sent again later, with the same `webhook-id`. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
