@@ -15,6 +15,7 @@ from contractdiff.schemas import (
     Schema,
     SchemaComparer,
 )
+from contractdiff.webhooks import compare_webhooks, webhooks
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 Document = dict[str, Any]
@@ -25,6 +26,7 @@ def compare_documents(base: Document, head: Document) -> list[Change]:
     findings = Findings()
     comparer = SchemaComparer(base, head, findings)
     OperationComparer(base, head, findings, comparer).compare()
+    compare_webhooks(base, head, findings, comparer)
     compare_components(base, head, findings, comparer)
     compare_info(base, head, findings)
     found = list(findings.changes.values())  # in the order they were found: document order
@@ -296,7 +298,7 @@ class OperationComparer:
 
 
 def usage(document: Document) -> dict[str, set[Direction]]:
-    """Which component schemas travel in requests, which in responses (through `$ref`s)."""
+    """Which component schemas travel in requests, responses, events (through `$ref`s)."""
     used: dict[str, set[Direction]] = {}
     schemas = document.get("components", {}).get("schemas", {})
 
@@ -318,6 +320,9 @@ def usage(document: Document) -> dict[str, set[Direction]]:
         walk(operation.get("parameters", []), Direction.REQUEST)
         walk(operation.get("requestBody", {}), Direction.REQUEST)
         walk(operation.get("responses", {}), Direction.RESPONSE)
+    for webhook in webhooks(document).values():
+        walk(webhook.get("parameters", []), Direction.EVENT)
+        walk(webhook.get("requestBody", {}), Direction.EVENT)
     walk(document.get("components", {}).get("headers", {}), Direction.RESPONSE)
     return used
 

@@ -77,6 +77,16 @@ RESPONSE_ENUM_VALUE_REMOVED: Final = Rule("response-enum-value-removed", C, Bump
 RESPONSE_OPENED: Final = Rule("response-opened", C, Bump.PATCH)
 RESPONSE_CLOSED: Final = Rule("response-closed", C, Bump.PATCH)
 
+# What a receiver gets: events (webhooks). Their payloads are read as responses are, with
+# the response rules above; a receiver cannot be told to update first, and one that fails
+# on an unknown value refuses every delivery, so a new value is a break, not a warning.
+EVENT_REMOVED: Final = Rule("event-removed", B, Bump.MAJOR)
+EVENT_ADDED: Final = Rule("event-added", C, Bump.MINOR)
+EVENT_ENUM_VALUE_ADDED: Final = Rule("event-enum-value-added", B, Bump.MAJOR)
+# What a receiver answers, which the server reads: it must accept every answer it did.
+EVENT_ANSWER_REMOVED: Final = Rule("event-answer-removed", B, Bump.MAJOR)
+EVENT_ANSWER_ADDED: Final = Rule("event-answer-added", C, Bump.MINOR)
+
 # The previous release's TypeScript client, compiled against types generated from the new
 # contract (contractdiff/clients.py): a break no rule on the wire sees, such as a property
 # with a default that the generator types as always present in what the client sends.

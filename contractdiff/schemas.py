@@ -2,7 +2,8 @@
 
 A schema a client *sends* (request) may only widen: the new contract must accept every value
 the old one did. A schema a client *receives* (response) may only narrow: an old client must
-understand every value the new contract can produce.
+understand every value the new contract can produce. An event's payload (event) is received
+too, by a receiver, and read by the response rules; only a new enum value breaks it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ Schema = dict[str, Any]
 class Direction(enum.Enum):
     REQUEST = "request"
     RESPONSE = "response"
+    EVENT = "event"
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ class SchemaComparer:
             return
         self._types(old, new, request, place)
         self._bounds(old, new, request, place)
-        self._enum(old, new, request, place)
+        self._enum(old, new, direction, place)
+        self._const(old, new, request, place)
         if old.get("default") != new.get("default"):
             self.findings.add(
                 rules.DEFAULT_CHANGED,
@@ -243,7 +246,34 @@ class SchemaComparer:
                 f"{after if after is not None else '(none)'}",
             )
 
-    def _enum(self, old: Schema, new: Schema, request: bool, place: Place) -> None:
+    def _const(self, old: Schema, new: Schema, request: bool, place: Place) -> None:
+        before, after = old.get("const"), new.get("const")
+        if before == after:
+            return
+        if before is None or after is None:
+            tightened = before is None
+            if request:
+                rule = (
+                    rules.REQUEST_CONSTRAINT_TIGHTENED
+                    if tightened
+                    else rules.REQUEST_CONSTRAINT_RELAXED
+                )
+            else:
+                rule = (
+                    rules.RESPONSE_CONSTRAINT_TIGHTENED
+                    if tightened
+                    else rules.RESPONSE_CONSTRAINT_RELAXED
+                )
+        else:
+            rule = rules.REQUEST_CONSTRAINT_TIGHTENED if request else rules.RESPONSE_TYPE_CHANGED
+        self.findings.add(
+            rule,
+            place.child("const", exists=after is not None),
+            f"{place.subject}: const {before!r} -> {after!r}",
+        )
+
+    def _enum(self, old: Schema, new: Schema, direction: Direction, place: Place) -> None:
+        request = direction is Direction.REQUEST
         before, after = old.get("enum"), new.get("enum")
         if before == after:
             return
@@ -286,9 +316,14 @@ class SchemaComparer:
                 )
         for value in after:
             if value not in before:
-                rule = (
-                    rules.REQUEST_ENUM_VALUE_ADDED if request else rules.RESPONSE_ENUM_VALUE_ADDED
-                )
+                if direction is Direction.EVENT:
+                    rule = rules.EVENT_ENUM_VALUE_ADDED
+                else:
+                    rule = (
+                        rules.REQUEST_ENUM_VALUE_ADDED
+                        if request
+                        else rules.RESPONSE_ENUM_VALUE_ADDED
+                    )
                 self.findings.add(
                     rule,
                     place.child(

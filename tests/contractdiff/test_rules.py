@@ -16,6 +16,7 @@ from contractdiff.changes import Rule
 from contractdiff.operations import compare_documents
 from tests.contractdiff.test_clients import CLIENT_RULES
 from tests.contractdiff.test_corpus import CASES
+from tests.contractdiff.test_corpus_events import EVENT_CASES
 
 Document = dict[str, Any]
 
@@ -162,7 +163,11 @@ def test_a_cycle_of_references_terminates() -> None:
 
 
 def test_the_corpus_and_the_synthetic_cases_cover_every_rule() -> None:
-    covered = {rule for case in CASES for rule in case.expected} | SYNTHETIC_RULES | CLIENT_RULES
+    covered = (
+        {rule for case in [*CASES, *EVENT_CASES] for rule in case.expected}
+        | SYNTHETIC_RULES
+        | CLIENT_RULES
+    )
     missing = set(rules.ALL_RULES) - covered
     assert not missing, sorted(rule.code for rule in missing)
     breaking = [case for case in CASES if case.exit_code == 1]
