@@ -165,13 +165,14 @@ async def test_a_live_servers_output_holds_no_credential(server: LiveServer) -> 
 def json_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """The production setting: uvicorn's access log off, the app's JSON access log on."""
+    """The production setting: uvicorn's access log off, the app's JSON access log on. It
+    migrates the module's database itself: under parallel workers the `server` fixture,
+    which also does, may run in another process (upgrading a database at head is a no-op)."""
     log_path = tmp_path_factory.mktemp("logs") / "json-server.log"
     with live_server(
         database_url,
         SECRET,
         log_path,
-        migrate=False,
         access_log=False,
         extra_env={"LOG_FORMAT": "json"},
     ) as running:
