@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from backend.auth.tokens import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.contract import load_contract, methods_for, query_parameter_names
 from backend.errors import install_error_handlers
+from backend.events import relay
 from backend.http.access_log import AccessLog
 from backend.http.body_limits import BodyLimits
 from backend.http.cors import Cors, CorsPolicy, request_headers, success_headers
@@ -68,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.should_migrate_on_start:
             await asyncio.to_thread(upgrade_to_head, settings.database_url)
         try:
-            yield
+            async with relay.running(database, settings):
+                yield
         finally:
             if isinstance(verifier, JwksVerifier):
                 await verifier.aclose()

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.events.endpoints import WebhookEndpoint, unique_names
+
 MIN_SECRET_BYTES = 32
 DEFAULT_DATABASE_URL = "sqlite:///./todo.db"
 
@@ -74,6 +76,46 @@ class Settings(BaseSettings):
         ge=1,
         description="How long the response to a create with an Idempotency-Key is remembered.",
     )
+
+    webhook_endpoints: tuple[WebhookEndpoint, ...] = Field(
+        default=(),
+        description="Receivers of the events (JSON list of {name, url, secrets, events}).",
+    )
+    webhook_relay: bool = Field(
+        default=True,
+        description="Deliver events from inside the server; off when `python -m backend.events "
+        "relay` runs beside it.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="How often the relay looks for work when idle."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long one delivery attempt may take."
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Deliveries in flight per relay (each process)."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="The wait after a first failed attempt; doubled after each."
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=6 * 3600.0, gt=0, description="The longest wait between two attempts."
+    )
+    webhook_max_age_seconds: float = Field(
+        default=3 * 86_400.0,
+        gt=0,
+        description="An event not delivered this long after it was dispatched is marked failed.",
+    )
+    webhook_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="How long events and their deliveries are kept (redelivery's window).",
+    )
+
+    @field_validator("webhook_endpoints")
+    @classmethod
+    def _endpoint_names(cls, endpoints: tuple[WebhookEndpoint, ...]) -> tuple[WebhookEndpoint, ...]:
+        return unique_names(endpoints)
 
     @field_validator("cors_origins")
     @classmethod

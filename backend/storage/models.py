@@ -19,10 +19,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -66,6 +67,11 @@ SEARCH_INDEX = "ix_tasks_search"
 # The rows of ix_tasks_owner_remind_at: a reminder, and not completed.
 REMINDER_PENDING = text("remind_at IS NOT NULL AND NOT completed")
 SEARCH_TABLE = "task_search"
+# The rows of ix_tasks_reminder_due: a reminder whose moment the scheduler has not claimed.
+REMINDER_UNCLAIMED: Final = {
+    "postgresql": text("remind_at IS NOT NULL AND reminded_at IS DISTINCT FROM remind_at"),
+    "sqlite": text("remind_at IS NOT NULL AND reminded_at IS NOT remind_at"),
+}
 
 
 def is_search_index(name: str | None) -> bool:
@@ -90,6 +96,13 @@ class TaskRecord(SQLModel, table=True):
             "id",
             postgresql_where=REMINDER_PENDING,
             sqlite_where=REMINDER_PENDING,
+        ),
+        # Only the reminders not yet claimed by the scheduler (backend/events/reminders.py).
+        Index(
+            "ix_tasks_reminder_due",
+            "remind_at",
+            postgresql_where=REMINDER_UNCLAIMED["postgresql"],
+            sqlite_where=REMINDER_UNCLAIMED["sqlite"],
         ),
         CheckConstraint("priority IN (1, 2, 3)", name="ck_tasks_priority"),
         # Never reuse the id of a deleted task (PostgreSQL's identity never does either).
@@ -131,6 +144,12 @@ class TaskRecord(SQLModel, table=True):
         default=None, sa_column=Column(BigInteger, nullable=True)
     )
     remind_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The task's event counter: the `sequence` of its last event (the outbox's triggers keep it).
+    event_sequence: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    # The `remind_at` whose moment the reminder scheduler claimed (sent, or passed completed).
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Title and description after the search's case folding (backend/tasks/search.py): searches
     # compare these, so that case is ignored the same way on both databases.
     title_folded: str = Field(
@@ -177,3 +196,98 @@ class IdempotencyKeyRecord(SQLModel, table=True):
     location: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+# A JSON document: jsonb on PostgreSQL, JSON text on SQLite.
+DocumentType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class TaskEventRecord(SQLModel, table=True):
+    """One row of `task_event`, the outbox: an event, written by the tasks table's triggers
+    in the transaction of the change (or the reminder's claim) that caused it."""
+
+    __tablename__ = "task_event"
+    __table_args__ = (
+        Index(
+            "ix_task_event_undispatched",
+            "id",
+            postgresql_where=text("NOT dispatched"),
+            sqlite_where=text("NOT dispatched"),
+        ),
+        Index("ix_task_event_recorded_at", "recorded_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(TaskId, primary_key=True))
+    event_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    type: str = Field(sa_column=Column(String(32), nullable=False))
+    user_id: str = Field(sa_column=Column(String(128), nullable=False))
+    task_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sequence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # The task's columns right after the event, as the database holds them; none for a deletion.
+    task: dict[str, object] | None = Field(
+        default=None, sa_column=Column(DocumentType, nullable=True)
+    )
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    dispatched: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+
+
+class EventDeliveryRecord(SQLModel, table=True):
+    """One row of `event_delivery`: an event, to one configured endpoint, until it is
+    delivered or failed."""
+
+    __tablename__ = "event_delivery"
+    __table_args__ = (
+        UniqueConstraint("task_event_id", "endpoint", name="uq_event_delivery_event_endpoint"),
+        Index(
+            "ix_event_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_event_delivery_failed",
+            "endpoint",
+            "task_event_id",
+            postgresql_where=text("state = 'failed'"),
+            sqlite_where=text("state = 'failed'"),
+        ),
+        CheckConstraint(
+            "state IN ('pending', 'delivered', 'failed')", name="ck_event_delivery_state"
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(TaskId, primary_key=True))
+    task_event_id: int = Field(
+        sa_column=Column(TaskId, ForeignKey("task_event.id", ondelete="CASCADE"), nullable=False)
+    )
+    endpoint: str = Field(sa_column=Column(String(64), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # Past this moment an undelivered event is failed (WEBHOOK_MAX_AGE_SECONDS after it).
+    deadline: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # A relay sending it holds it until then; a relay killed mid-send lets it go that way.
+    leased_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    leased_by: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    last_status: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+
+
+class WebhookEndpointRecord(SQLModel, table=True):
+    """One row of `webhook_endpoint` per configured endpoint a receiver disabled (410)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    disabled_reason: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
