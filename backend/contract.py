@@ -31,6 +31,11 @@ def load_contract() -> dict[str, Any]:
     return document
 
 
+def event_types() -> tuple[str, ...]:
+    """The events the server sends, by name: the document's `webhooks`."""
+    return tuple(load_contract()["webhooks"])
+
+
 def query_parameter_names() -> frozenset[str]:
     """Every query parameter name the contract declares, on any operation."""
     return frozenset(

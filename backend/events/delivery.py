@@ -16,8 +16,8 @@ from typing import Final, Literal
 
 import httpx
 
-from backend.events.endpoints import WebhookEndpoint
 from backend.events.signing import signature_header
+from backend.settings import WebhookEndpoint
 
 USER_AGENT: Final = "todo-api-webhooks/1"
 

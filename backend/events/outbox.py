@@ -32,8 +32,8 @@ from sqlalchemy import (
     update,
 )
 
-from backend.events.endpoints import WebhookEndpoint
 from backend.queries.statements import StatementCache
+from backend.settings import WebhookEndpoint
 from backend.storage.database import Database, Row
 from backend.storage.models import EventDeliveryRecord, TaskEventRecord, WebhookEndpointRecord
 from backend.storage.task_table import tasks

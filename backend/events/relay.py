@@ -20,10 +20,9 @@ from typing import Final
 import httpx
 
 from backend.events.delivery import Backoff, Outcome, attempt
-from backend.events.endpoints import WebhookEndpoint
 from backend.events.outbox import Leased, Outbox
 from backend.events.payloads import body_of
-from backend.settings import Settings
+from backend.settings import Settings, WebhookEndpoint
 from backend.storage.database import Database, DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
