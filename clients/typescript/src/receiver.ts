@@ -105,6 +105,7 @@ export function createReceiver(options: ReceiverOptions): RequestListener {
     }
     if (isKnown(payload, options.handlers)) {
       const { task_id: taskId, sequence } = payload.data;
+      // Not above the task's last applied sequence: stale, skipped (and still answered 2xx).
       if (sequence > (lastSequence.get(taskId) ?? 0)) {
         await dispatch(options.handlers, payload.type, payload);
         lastSequence.set(taskId, sequence);
@@ -126,6 +127,7 @@ export function createReceiver(options: ReceiverOptions): RequestListener {
     try {
       payload = webhook.verify(body, headers); // throws unless signed; then parses the JSON
     } catch (error) {
+      // Not signed with the secret: 401. Signed, but not JSON: 400.
       return answer(response, error instanceof WebhookVerificationError ? 401 : 400);
     }
     const id = headers["webhook-id"] as string; // verify() refuses a delivery without it
