@@ -40,7 +40,12 @@ def test_the_example_module_against_a_live_server(
     users = [new_owner() for _ in range(4)]
     tokens = [{"user": user, "token": mint_token(user, SECRET.encode())} for user in users]
     result = subprocess.run(
-        [node_binary(), "--test", "--test-reporter=tap", str(compiled_client / "test")],
+        [
+            node_binary(),
+            "--test",
+            "--test-reporter=tap",
+            str(compiled_client / "test" / "tasks.test.js"),
+        ],
         cwd=ROOT,
         env={
             "PATH": "/usr/bin:/bin",
