@@ -15,7 +15,7 @@ export interface paths {
          *
          *     Keyword search (`q`) splits `q` at white space into words; a task matches when every word occurs, as a substring, in its title or in its description. Case is ignored the same way on every database, for every script: both the task's text and the words are compared after Unicode canonical caseless folding (full case folding of the canonical decomposition, as Python's `unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())` computes it), so `ÉTÉ` finds `été` and `STRASSE` finds `straße`. A `q` of white space alone has no words and matches every task.
          *
-         *     Reminders: `sort=remind_at` lists the tasks still to be reminded (not completed, with a reminder), earliest reminder first; `remind_from` and `remind_to` (only with `sort=remind_at`, else 422) select a window of reminder moments, `[remind_from, remind_to)`. A notifier polling every minute asks for `sort=remind_at&remind_from=<last poll>&remind_to=<now>` and follows `X-Next-Cursor`: each page is read from one index, at the same cost however many tasks the user has.
+         *     Reminders: `sort=remind_at` lists the tasks still to be reminded (not completed, with a reminder), earliest reminder first; `remind_from` and `remind_to` (only with `sort=remind_at`, else 422) select a window of reminder moments, `[remind_from, remind_to)`. A client showing a user's coming reminders asks for `sort=remind_at&remind_from=<now>&remind_to=<tomorrow>` and follows `X-Next-Cursor`: each page is read from one index, at the same cost however many tasks the user has. A notifier needs no list: the server sends `reminder.due` at each reminder's moment (see Events).
          */
         get: operations["listTasks"];
         put?: never;
@@ -1230,6 +1230,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Gone: no more deliveries to this receiver until the server's operator enables it again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Accepted: this event is not sent again. */
             "2XX": {
                 headers: {
@@ -1267,6 +1274,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Gone: no more deliveries to this receiver until the server's operator enables it again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Accepted: this event is not sent again. */
             "2XX": {
                 headers: {
@@ -1304,6 +1318,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Gone: no more deliveries to this receiver until the server's operator enables it again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Accepted: this event is not sent again. */
             "2XX": {
                 headers: {
@@ -1341,6 +1362,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Gone: no more deliveries to this receiver until the server's operator enables it again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Accepted: this event is not sent again. */
             "2XX": {
                 headers: {
@@ -1378,6 +1406,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Gone: no more deliveries to this receiver until the server's operator enables it again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Accepted: this event is not sent again. */
             "2XX": {
                 headers: {
