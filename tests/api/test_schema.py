@@ -15,7 +15,14 @@ from backend.storage.factory import sync_url
 from backend.storage.models import is_search_index
 
 SCHEMA_SPEC = Path(__file__).resolve().parents[2] / "specs" / "database" / "schema.md"
-TABLES = ("tasks", "task_tag", "idempotency_key")
+TABLES = (
+    "tasks",
+    "task_tag",
+    "idempotency_key",
+    "task_event",
+    "event_delivery",
+    "webhook_endpoint",
+)
 DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
