@@ -266,7 +266,7 @@ class EventDeliveryRecord(SQLModel, table=True):
     endpoint: str = Field(sa_column=Column(String(64), nullable=False))
     state: str = Field(sa_column=Column(String(16), nullable=False))
     attempts: int = Field(
-        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
     )
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     # Past this moment an undelivered event is failed (WEBHOOK_MAX_AGE_SECONDS after it).
