@@ -3,6 +3,7 @@ take every owner's), the outbox and relay over it, and receivers."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +14,7 @@ import pytest
 import standardwebhooks
 from sqlalchemy import text
 
+from backend.events.relay import Relay
 from backend.queries.store import TaskStore
 from backend.settings import Settings
 from backend.storage.database import Database
@@ -100,3 +102,29 @@ async def recorded(database: Database, owner: str) -> list[dict[str, Any]]:
         )
     )
     return await database.fetch(statement, {"owner": owner})
+
+
+ROUNDS = 200
+
+
+def relay_for(url: str, secrets: list[str], **values: Any) -> tuple[Relay, str]:
+    """A relay (its own connection) with one endpoint of a new name, and that name; retries
+    waits of 10-50 ms unless `values` say otherwise."""
+    name = f"e{uuid.uuid4().hex[:12]}"
+    settings = events_settings(
+        url,
+        webhook_endpoints=[endpoint(name, secrets)],
+        **{"webhook_retry_base_seconds": 0.01, "webhook_retry_max_seconds": 0.05, **values},
+    )
+    return Relay(connect(settings), settings), name
+
+
+async def run_until(relay: Relay, client: httpx.AsyncClient, done: Callable[[], bool]) -> None:
+    """Rounds of the relay until `done`, at most ROUNDS (a retry waits some milliseconds)."""
+    for _ in range(ROUNDS):
+        await relay.tick(client)
+        await relay.drain()
+        if done():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the relay did not get there")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,39 +14,14 @@ import pytest
 from backend.events.delivery import Backoff, attempt, retry_after_seconds
 from backend.events.operations import Operations
 from backend.events.payloads import EVENT_MODELS
-from backend.events.relay import Relay
 from backend.queries.store import OwnerId, TaskStore
 from backend.settings import WebhookEndpoint
 from backend.storage.database import Database
-from backend.storage.factory import connect
 from generated.models import TaskCreate, TaskUpdate
 from tests.conftest import new_owner
-from tests.events.conftest import Receiver, endpoint, events_settings, new_secret
+from tests.events.conftest import Receiver, endpoint, new_secret, relay_for, run_until
 
 pytestmark = pytest.mark.anyio
-
-ROUNDS = 200
-
-
-def relay_for(url: str, secrets: list[str], **values: Any) -> tuple[Relay, str]:
-    name = f"e{uuid.uuid4().hex[:12]}"
-    settings = events_settings(
-        url,
-        webhook_endpoints=[endpoint(name, secrets)],
-        **{"webhook_retry_base_seconds": 0.01, "webhook_retry_max_seconds": 0.05, **values},
-    )
-    return Relay(connect(settings), settings), name
-
-
-async def run_until(relay: Relay, client: httpx.AsyncClient, done: Callable[[], bool]) -> None:
-    """Rounds of the relay until `done`, at most ROUNDS (a retry waits some milliseconds)."""
-    for _ in range(ROUNDS):
-        await relay.tick(client)
-        await relay.drain()
-        if done():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the relay did not get there")
 
 
 def mine(receiver: Receiver, owner: str) -> list[dict[str, Any]]:
