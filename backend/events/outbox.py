@@ -76,6 +76,19 @@ def _unclaimed_reminder(now: BindParameter[Any]) -> ColumnElement[bool]:
     )
 
 
+def _work() -> ClauseElement:
+    """Whether each step of a round has work: due reminders, undispatched events, deliveries
+    due. A read, so that an idle relay takes no write lock (SQLite has one for all)."""
+    now: BindParameter[Any] = bindparam("now")
+    return select(
+        exists().where(_unclaimed_reminder(now)).label("reminders"),
+        exists().where(not_(events.c.dispatched)).label("events"),
+        exists()
+        .where(deliveries.c.state == PENDING, deliveries.c.next_attempt_at <= now)
+        .label("deliveries"),
+    )
+
+
 def _claim_reminders() -> ClauseElement:
     """Mark due reminders claimed; the tasks table's trigger writes each one's reminder.due
     (none for a completed task: its moment just passes)."""
@@ -284,6 +297,10 @@ class Outbox:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._statement = StatementCache(database)
+
+    async def work(self, now: datetime) -> Row:
+        """`reminders`, `events`, `deliveries`: whether each has work now."""
+        return (await self.database.fetch(self._statement(("work",), _work), {"now": now}))[0]
 
     async def claim_reminders(self, now: datetime, limit: int) -> int:
         """Claim up to `limit` due reminders; returns how many (their events are written)."""

@@ -89,14 +89,20 @@ class Relay:
         return False
 
     async def tick(self, client: httpx.AsyncClient) -> bool:
-        """One round; True when there may be more work right away."""
+        """One round; True when there may be more work right away. An idle round is one read."""
         now = _now()
-        claimed = await self.outbox.claim_reminders(now, BATCH)
-        endpoints = tuple(self.endpoints.values())
-        deadline = now + timedelta(seconds=self.settings.webhook_max_age_seconds)
-        dispatched = await self.outbox.dispatch(endpoints, now, deadline, BATCH)
+        work = await self.outbox.work(now)
+        claimed = dispatched = 0
+        if work["reminders"]:
+            claimed = await self.outbox.claim_reminders(now, BATCH)
+        if work["events"] or claimed:
+            endpoints = tuple(self.endpoints.values())
+            deadline = now + timedelta(seconds=self.settings.webhook_max_age_seconds)
+            dispatched = await self.outbox.dispatch(endpoints, now, deadline, BATCH)
         free = self.settings.webhook_concurrency - len(self._in_flight)
-        leased = await self.outbox.lease(tuple(self.endpoints), now, self.hold, free)
+        leased: list[Leased] = []
+        if work["deliveries"] or dispatched:
+            leased = await self.outbox.lease(tuple(self.endpoints), now, self.hold, free)
         for delivery in leased:
             task = asyncio.create_task(self._deliver(client, delivery))
             self._in_flight.add(task)

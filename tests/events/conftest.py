@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -104,7 +105,7 @@ async def recorded(database: Database, owner: str) -> list[dict[str, Any]]:
     return await database.fetch(statement, {"owner": owner})
 
 
-ROUNDS = 200
+DEADLINE_SECONDS = 20.0
 
 
 def relay_for(url: str, secrets: list[str], **values: Any) -> tuple[Relay, str]:
@@ -120,11 +121,12 @@ def relay_for(url: str, secrets: list[str], **values: Any) -> tuple[Relay, str]:
 
 
 async def run_until(relay: Relay, client: httpx.AsyncClient, done: Callable[[], bool]) -> None:
-    """Rounds of the relay until `done`, at most ROUNDS (a retry waits some milliseconds)."""
-    for _ in range(ROUNDS):
+    """Rounds of the relay until `done`, within DEADLINE_SECONDS (a retry waits a while)."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
         await relay.tick(client)
         await relay.drain()
         if done():
             return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the relay did not get there")
+        await asyncio.sleep(0.01)  # a poll interval, bounded by the deadline above
+    raise AssertionError(f"the relay did not get there within {DEADLINE_SECONDS:g} s")
