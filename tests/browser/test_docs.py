@@ -62,8 +62,9 @@ def type_into(page: Page, selector: str, text: str) -> None:
     page.evaluate(f"({TYPE_INTO})({selector!r}, {text!r})")
 
 
-def operation_ids(contract: dict[str, object]) -> set[str]:
-    paths = contract["paths"]
+def operation_ids(contract: dict[str, object], part: str = "paths") -> set[str]:
+    """The operationIds of the document's `paths`, or of its `webhooks` (the events)."""
+    paths = contract[part]
     assert isinstance(paths, dict)
     return {
         operation["operationId"] for methods in paths.values() for operation in methods.values()
@@ -84,13 +85,14 @@ def test_swagger_ui_authorize_then_try_it_out_on_list_tasks(
         assert created.status_code == 201
     with new_page(devtools_port) as page:
         page.open(f"{api.base_url}/docs")
+        contract = load_contract()
+        operations, events = operation_ids(contract), operation_ids(contract, "webhooks")
         listed = page.wait_for(
-            "document.querySelectorAll('.opblock').length === 6 && "
-            "[...document.querySelectorAll('.opblock')].map(e => e.id)"
+            f"document.querySelectorAll('.opblock').length === {len(operations) + len(events)}"
+            " && [...document.querySelectorAll('.opblock')].map(e => e.id)"
         )
-        assert {name.removeprefix("operations-tasks-") for name in listed} == operation_ids(
-            load_contract()
-        )
+        shown = {name.removeprefix("operations-tasks-") for name in listed}
+        assert {name.removeprefix("operations-webhooks-") for name in shown} == operations | events
 
         click(page, ".btn.authorize")
         type_into(page, "#auth-bearer-value", mint_token(owner, SECRET.encode()))

@@ -125,7 +125,12 @@ EVENT_CASES = [
     ),
     compatible(
         "a receiver may answer 429",
-        [(DEFAULT_ANSWER, "| 429 | Too many: sent again after its Retry-After. |\n" + DEFAULT_ANSWER)],
+        [
+            (
+                DEFAULT_ANSWER,
+                "| 429 | Too many: sent again after its Retry-After. |\n" + DEFAULT_ANSWER,
+            )
+        ],
         rules.EVENT_ANSWER_ADDED,
     ),
 ]

@@ -28,8 +28,9 @@ LOCK_WAIT_SECONDS = 1.0
 # The same bound measured on the clock, with room for what the test cannot tell from a lock:
 # on a shared 2-core machine a list that waited no lock has taken 1.06 s.
 LONGEST_WAIT_SECONDS = 3.0
-# The folding trigger is the migration's last step: a row the previous release writes after
-# it is not folded (docs/OPERATIONS.md). Rows written this long before the upgrade exited are.
+# The folding trigger is revision 0002's last step: a row the previous release writes after
+# it is not folded (docs/OPERATIONS.md). Rows written this long before it went are.
+FOLD_TRIGGER = "task_fold_migration"
 FOLDED_BEFORE_EXIT_SECONDS = 2.0
 
 
@@ -43,7 +44,12 @@ async def test_the_previous_release_keeps_serving_while_the_migrations_run(
     seed_revision_1(conninfo, tasks=TASKS, users=USERS)
 
     result = await upgrade_under_load(
-        url, conninfo, tasks=TASKS, users=USERS, lock_wait=LOCK_WAIT_SECONDS
+        url,
+        conninfo,
+        tasks=TASKS,
+        users=USERS,
+        lock_wait=LOCK_WAIT_SECONDS,
+        watch_trigger=FOLD_TRIGGER,
     )
     traffic = result.traffic
     logger.info(
@@ -71,8 +77,9 @@ async def test_the_previous_release_keeps_serving_while_the_migrations_run(
         ).fetchall()
     assert version == (head_revision(),)
     assert len(rows) == TASKS + sum(1 for task_id in traffic.acknowledged if task_id > TASKS)
-    # Rows seeded before, and written by the previous release during, the upgrade: folded.
-    folded_by = result.finished_at - FOLDED_BEFORE_EXIT_SECONDS
+    # Rows seeded before, and written by the previous release while 0002 ran: folded.
+    assert result.trigger_last_seen > result.started_at, "the folding trigger was never seen"
+    folded_by = result.trigger_last_seen - FOLDED_BEFORE_EXIT_SECONDS
     unfolded = [
         task_id
         for task_id, title, description, title_folded, description_folded in rows

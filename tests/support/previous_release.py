@@ -90,6 +90,22 @@ class UpgradeUnderLoad:
     returncode: int
     output: str
     traffic: Traffic
+    # When the watched trigger was last seen (time.perf_counter()), if one was watched.
+    trigger_last_seen: float = 0.0
+
+
+async def _last_seen(conninfo: str, trigger: str, stop: asyncio.Event) -> float:
+    """Until `stop`, when `trigger` was last seen on the database (polled every 20 ms)."""
+    seen = 0.0
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
+        while not stop.is_set():
+            cursor = await connection.execute(
+                "SELECT 1 FROM pg_trigger WHERE tgname = %s", (trigger,)
+            )
+            if await cursor.fetchone():
+                seen = time.perf_counter()
+            await asyncio.sleep(0.02)  # a poll interval, until the upgrade ends
+    return seen
 
 
 async def _serve(
@@ -166,14 +182,19 @@ async def upgrade_under_load(
     users: int,
     workers: int = 4,
     lock_wait: float = 1.0,
+    watch_trigger: str | None = None,
 ) -> UpgradeUnderLoad:
     """`alembic upgrade head` on a seeded database while the previous release serves it;
-    a statement of the previous release waiting for a lock past `lock_wait` fails."""
+    a statement of the previous release waiting for a lock past `lock_wait` fails. With
+    `watch_trigger`, when that trigger (a migration's own) was last there."""
     stop = asyncio.Event()
     serving = [
         asyncio.create_task(_serve(conninfo, worker, workers, tasks, users, stop, lock_wait))
         for worker in range(workers)
     ]
+    watching = None
+    if watch_trigger is not None:
+        watching = asyncio.create_task(_last_seen(conninfo, watch_trigger, stop))
     await asyncio.sleep(0.5)  # the previous release is serving before the upgrade starts
     started = time.perf_counter()
     migration = await asyncio.create_subprocess_exec(
@@ -207,6 +228,7 @@ async def upgrade_under_load(
         returncode=migration.returncode or 0,
         output=output.decode(errors="replace"),
         traffic=merged,
+        trigger_last_seen=0.0 if watching is None else await watching,
     )
 
 
