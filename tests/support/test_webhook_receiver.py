@@ -4,8 +4,10 @@ the attempts its seed says, the same ones on every run."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections import Counter
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -13,7 +15,13 @@ import pytest
 from backend.events.endpoints import secret_key
 from backend.events.signing import signature_header
 from tests.events.conftest import new_secret
-from tests.support.webhook_receiver import ACCEPTED, FAULTS, Faults, webhook_receiver
+from tests.support.webhook_receiver import (
+    ACCEPTED,
+    FAULTS,
+    INCOMPLETE,
+    Faults,
+    webhook_receiver,
+)
 
 
 def signed(secret: str, webhook_id: str, body: bytes) -> dict[str, str]:
@@ -69,3 +77,27 @@ def test_a_429_says_when_to_come_back_and_a_held_answer_outlasts_the_timeout() -
             client.post(receiver.url, content=body, headers=held)
         # A held delivery was taken in: its sender will send it again, under the same id.
         assert [delivery.webhook_id for delivery in receiver.deliveries()] == [first["timeout"]]
+
+
+def test_a_request_cut_short_by_its_senders_death_is_no_delivery() -> None:
+    """A sender killed between its headers and its body: the body ends early. That is no
+    forged signature (the relays' kills cause it): it is counted apart, and not taken in."""
+    secret = new_secret()
+    body = b'{"id": "evt_cut"}'
+    lines = [
+        "POST /hooks HTTP/1.1",
+        "host: 127.0.0.1",
+        f"content-length: {len(body)}",
+        *(f"{name}: {value}" for name, value in signed(secret, "evt_cut", body).items()),
+    ]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with webhook_receiver(secret) as receiver:
+        address = urlsplit(receiver.url)
+        with socket.create_connection((address.hostname, address.port or 80), timeout=5) as sender:
+            sender.sendall(head + body[:5])
+            sender.shutdown(socket.SHUT_WR)
+            assert sender.recv(1024) == b""  # no answer: the receiver hangs up too
+        assert [(attempt.webhook_id, attempt.fate) for attempt in receiver.attempts()] == [
+            ("evt_cut", INCOMPLETE)
+        ]
+        assert receiver.deliveries() == []

@@ -28,6 +28,8 @@ FAULTS: Final = ("500", "timeout", "429")
 ACCEPTED: Final = "accepted"
 HELD: Final = "timeout"
 REFUSED_SIGNATURE: Final = "bad signature"
+# A request whose body ended before its Content-Length: its sender died while sending it.
+INCOMPLETE: Final = "cut short"
 PATH: Final = "/hooks"
 # An idle keep-alive connection's thread ends after this (the sender reconnects).
 IDLE_SECONDS: Final = 30.0
@@ -72,7 +74,8 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """Any attempt, and what the receiver made of it (ACCEPTED, a fault, REFUSED_SIGNATURE)."""
+    """Any attempt, and what the receiver made of it (ACCEPTED, a fault, REFUSED_SIGNATURE,
+    INCOMPLETE)."""
 
     webhook_id: str
     fate: str
@@ -102,6 +105,11 @@ class WebhookReceiver:
         """Every attempt so far (a copy), in the order they arrived."""
         with self._lock:
             return list(self._attempts)
+
+    def cut_short(self, headers: dict[str, str]) -> None:
+        """Record a request whose sender hung up before its body ended (no answer)."""
+        with self._lock:
+            self._attempts.append(Attempt(headers.get("webhook-id", ""), INCOMPLETE, time.time()))
 
     def take(self, headers: dict[str, str], body: bytes) -> str:
         """Verify and record one attempt; its fate."""
@@ -133,6 +141,10 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
             headers = {name.lower(): value for name, value in self.headers.items()}
             if self.path != PATH:
                 self._answer(HTTPStatus.NOT_FOUND)
+                return
+            if len(body) < length:
+                receiver.cut_short(headers)
+                self.close_connection = True
                 return
             fate = receiver.take(headers, body)
             if fate == ACCEPTED:
