@@ -39,7 +39,8 @@ help:
 	@echo "make security  security suite with a figure table"
 	@echo "make mutate    mutation testing of the critical modules (MODULE=backend/auth/tokens.py for one;"
 	@echo "               SURVIVORS=1 retries only the last run's survivors)"
-	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md"
+	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md; then the"
+	@echo "               events crash run (10,000 reminders, kill -9) and reminder lateness"
 	@echo "make bench-check  performance budget: CPU per request against the last release"
 	@echo "make lock      re-resolve requirements.lock from pyproject.toml"
 
@@ -152,3 +153,7 @@ bench-check: $(STAMP)
 bench: $(STAMP)
 	@echo "== load benchmark: API vs baselines on SQLite and PostgreSQL (writes docs/BENCHMARKS.md)"
 	$(PY) -m bench $(BENCH_ARGS)
+	@echo "== events crash run: 10,000 reminders, writes, kill -9 of every server, a receiver failing 30 % (docs/PERFORMANCE.md)"
+	$(PY) -m bench.crash
+	@echo "== events: reminder.due lateness after remind_at, healthy receiver, PostgreSQL 2 x 2 workers"
+	$(PY) -m bench.reminder_lateness

@@ -136,13 +136,15 @@ def live_server(
     access_log: bool = True,
     extra_env: dict[str, str] | None = None,
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """Serve the app on a free port of 127.0.0.1 until the block exits, then stop it.
 
     The schema is migrated here, once, before the workers start (they get
     MIGRATE_ON_START=false); pass `migrate=False` for a database already at head. The
     server's stdout and stderr go to `log_path` (appended to, so a restart keeps the earlier
-    lines) for tests that read what it logged.
+    lines) for tests that read what it logged. `port` binds a given port (a server restarted
+    where its clients expect it) instead of a free one.
     """
     if migrate:
         upgrade_to_head(database_url)
@@ -156,8 +158,8 @@ def live_server(
     }
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(PORT_ATTEMPTS):
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
+        bound = free_port() if port is None else port
+        base_url = f"http://127.0.0.1:{bound}"
         argv = [
             sys.executable,
             "-m",
@@ -166,7 +168,7 @@ def live_server(
             "--host",
             "127.0.0.1",
             "--port",
-            str(port),
+            str(bound),
             "--workers",
             str(workers),
             "--timeout-graceful-shutdown",
@@ -189,7 +191,8 @@ def live_server(
             _wait_until_ready(process, base_url, log_path, log_offset, workers, startup_timeout)
         except ServerDidNotStart:
             stop_process_group(process)
-            # Another process may have taken the free port between the probe and the bind.
+            # Another process may have taken the free port between the probe and the bind
+            # (or a given port's last server is not gone yet).
             if attempt < PORT_ATTEMPTS - 1 and "address already in use" in log_tail(log_path):
                 continue
             raise
