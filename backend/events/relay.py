@@ -53,6 +53,10 @@ class Relay:
         self.hold = timedelta(seconds=2 * settings.webhook_timeout_seconds + 5)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._housekept = 0.0
+        # Set when a delivery ends while more were due than there were free slots: the next
+        # round need not wait for the poll (a healthy receiver answers in milliseconds).
+        self._slot_freed = asyncio.Event()
+        self._more_due = False
 
     async def run(self, stop: asyncio.Event, client: httpx.AsyncClient | None = None) -> None:
         """Work until `stop` is set; then stop at once (an attempt cut short is made again
@@ -62,14 +66,23 @@ class Relay:
                 client = await stack.enter_async_context(self._client())
             try:
                 while not stop.is_set():
+                    self._slot_freed.clear()
                     busy = await self._tick_logged(client)
                     if not busy:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_seconds)
+                        await self._pause(stop)
             finally:
                 for task in self._in_flight:
                     task.cancel()
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        """Until the poll interval passes, `stop` is set, or a slot frees with work waiting."""
+        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._slot_freed.wait())}
+        _, pending = await asyncio.wait(
+            waits, timeout=self.settings.webhook_poll_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for wait in pending:
+            wait.cancel()
 
     def _client(self) -> httpx.AsyncClient:
         concurrency = self.settings.webhook_concurrency
@@ -103,13 +116,19 @@ class Relay:
         leased: list[Leased] = []
         if work["deliveries"] or dispatched:
             leased = await self.outbox.lease(tuple(self.endpoints), now, self.hold, free)
+        self._more_due = free <= 0 or len(leased) == free
         for delivery in leased:
             task = asyncio.create_task(self._deliver(client, delivery))
             self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            task.add_done_callback(self._ended)
         if time.monotonic() - self._housekept > HOUSEKEEPING_SECONDS:
             await self.housekeeping(now)
         return claimed == BATCH or dispatched == BATCH or (free > 0 and len(leased) == free)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if self._more_due:
+            self._slot_freed.set()
 
     async def housekeeping(self, now: datetime) -> None:
         """Fail what is past its deadline; delete what is past retention."""
