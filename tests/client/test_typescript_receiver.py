@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from backend.auth.tokens import mint_token
-from tests.conftest import SECRET, new_owner
-from tests.support.live_server import LiveServer, free_port, live_server
+from tests.conftest import DATABASES, SECRET, new_owner
+from tests.support.live_server import LiveServer, free_port, live_server, own_database
 from tests.support.tools import ROOT, node_binary
 
 NODE_TEST_TIMEOUT_SECONDS = 120
@@ -42,10 +42,16 @@ def receiver() -> Receiver:
     return Receiver(free_port(), secret)
 
 
+@pytest.fixture(params=DATABASES, ids=DATABASES)
+def own_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of the test's own: a relay dispatches every event of its database, to its
+    own endpoints, so another test's server beside this one would take this one's events."""
+    return own_database(request, tmp_path, "receiver")
+
+
 @pytest.fixture
-def server(database_url: str, tmp_path: Path, receiver: Receiver) -> Iterator[LiveServer]:
-    """The API, delivering its events to the receiver (an endpoint name of its own: the
-    database is shared, and deliveries are kept per endpoint)."""
+def server(own_url: str, tmp_path: Path, receiver: Receiver) -> Iterator[LiveServer]:
+    """The API, delivering its events to the receiver."""
     endpoint = {
         "name": f"ts-{uuid.uuid4().hex[:12]}",
         "url": receiver.url,
@@ -59,7 +65,7 @@ def server(database_url: str, tmp_path: Path, receiver: Receiver) -> Iterator[Li
         "WEBHOOK_RETRY_BASE_SECONDS": "1",
     }
     log = tmp_path / "server.log"
-    with live_server(database_url, SECRET, log, migrate=False, extra_env=extra_env) as running:
+    with live_server(own_url, SECRET, log, extra_env=extra_env) as running:
         yield running
 
 
