@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from backend.events.endpoints import secret_key
 from backend.events.signing import signature_header
+from backend.settings import secret_key
 from tests.events.conftest import new_secret
 from tests.support.webhook_receiver import (
     ACCEPTED,
