@@ -156,4 +156,5 @@ bench: $(STAMP)
 	@echo "== events crash run: 10,000 reminders, writes, kill -9 of every server, a receiver failing 30 % (docs/PERFORMANCE.md)"
 	$(PY) -m bench.crash
 	@echo "== events: reminder.due lateness after remind_at, healthy receiver, PostgreSQL 2 x 2 workers"
-	$(PY) -m bench.reminder_lateness
+	$(PY) -m bench.reminder_lateness --reminders 1000
+	$(PY) -m bench.reminder_lateness --reminders 2000
