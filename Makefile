@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-lock
+# What serving needs, and nothing else: `make run` installs the runtime lock only (a subset
+# of requirements.lock at the same pins; tests/test_locks.py holds the two together).
+RUNTIME_STAMP := $(VENV)/.installed-from-runtime-lock
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -42,13 +45,19 @@ help:
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md; then the"
 	@echo "               events crash run (10,000 reminders, kill -9) and reminder lateness"
 	@echo "make bench-check  performance budget: CPU per request against the last release"
-	@echo "make lock      re-resolve requirements.lock from pyproject.toml"
+	@echo "make lock      re-resolve requirements.lock and requirements-runtime.lock from pyproject.toml"
 
 $(STAMP): requirements.lock
 	@echo "== installing pinned dependencies into $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
 	@touch $(STAMP)
+
+$(RUNTIME_STAMP): requirements-runtime.lock
+	@echo "== installing the pinned runtime dependencies into $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-runtime.lock
+	@touch $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
@@ -57,7 +66,7 @@ install: $(STAMP)
 	@echo "== writing .env with a random development BETTER_AUTH_SECRET"
 	@$(PYTHON) -c "import secrets; print('BETTER_AUTH_SECRET=' + secrets.token_hex(32))" > .env
 
-run: $(STAMP) .env
+run: $(RUNTIME_STAMP) .env
 	@echo "== serving the Todo API on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)"
 	$(PY) -m uvicorn backend.main:app --host $(HOST) --port $(PORT) --no-access-log
 
@@ -68,7 +77,7 @@ test: lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxschedchunk 2
 	@$(MAKE) --no-print-directory bench-check
 
-token: $(STAMP) .env
+token: $(RUNTIME_STAMP) .env
 	@$(PY) -m backend.auth.mint_token $(or $(USER_ID),alice)
 
 lint: $(STAMP) lint-contract client-check
@@ -140,8 +149,9 @@ mutate: $(STAMP)
 	$(PY) -m tests.support.mutation $(if $(SURVIVORS),--survivors) $(MODULE)
 
 lock:
-	@echo "== resolving requirements.lock (needs uv: pip install uv)"
+	@echo "== resolving requirements.lock and requirements-runtime.lock (needs uv: pip install uv)"
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
