@@ -13,17 +13,15 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import standardwebhooks
 
 from tests.conftest import SECRET, new_owner, token_for
 from tests.events.conftest import new_secret
 from tests.support.live_server import ROOT, live_server, stop_process_group
+from tests.support.webhook_receiver import webhook_receiver
 
 DEADLINE_SECONDS = 30.0
 
@@ -63,38 +61,8 @@ class HangingReceiver:
         self.listener.close()
 
 
-class RecordingReceiver(ThreadingHTTPServer):
-    """Verifies each delivery (standardwebhooks), answers 204 and keeps its body."""
-
-    def __init__(self, secret: str) -> None:
-        self.verifier = standardwebhooks.Webhook(secret)
-        self.bodies: list[dict[str, Any]] = []
-        super().__init__(("127.0.0.1", 0), _Recording)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-
-class _Recording(BaseHTTPRequestHandler):
-    server: RecordingReceiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["content-length"]))
-        payload = self.server.verifier.verify(body, dict(self.headers.items()))
-        self.server.bodies.append(payload)
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def endpoints(port: int, secret: str) -> str:
-    return json.dumps(
-        [{"name": "live", "url": f"http://127.0.0.1:{port}/hooks", "secrets": [secret]}]
-    )
+def endpoints(url: str, secret: str) -> str:
+    return json.dumps([{"name": "live", "url": url, "secrets": [secret]}])
 
 
 @pytest.fixture
@@ -110,7 +78,7 @@ def test_a_receiver_that_never_answers_slows_no_request(
     hanging: HangingReceiver, tmp_path: Path
 ) -> None:
     env = {
-        "WEBHOOK_ENDPOINTS": endpoints(hanging.port, new_secret()),
+        "WEBHOOK_ENDPOINTS": endpoints(f"http://127.0.0.1:{hanging.port}/hooks", new_secret()),
         "WEBHOOK_TIMEOUT_SECONDS": "5",
         "WEBHOOK_CONCURRENCY": "4",
         "WEBHOOK_POLL_SECONDS": "0.1",
@@ -133,43 +101,43 @@ def test_a_receiver_that_never_answers_slows_no_request(
 
 def test_the_relay_as_a_process_of_its_own(tmp_path: Path) -> None:
     secret = new_secret()
-    receiver = RecordingReceiver(secret)
-    env = {
-        "WEBHOOK_ENDPOINTS": endpoints(receiver.port, secret),
-        "WEBHOOK_RELAY": "false",
-        "WEBHOOK_POLL_SECONDS": "0.1",
-    }
     url = f"sqlite:///{tmp_path / 'todo.db'}"
     owner = new_owner()
-    with (
-        live_server(url, SECRET, tmp_path / "server.log", extra_env=env) as server,
-        httpx.Client(base_url=server.base_url, headers=token_for(owner), timeout=5) as client,
-    ):
-        created = client.post(f"/api/{owner}/tasks", json={"title": "relayed"})
-        assert created.status_code == 201
-        relay_env = {
-            **os.environ,
-            **env,
-            "DATABASE_URL": url,
-            "BETTER_AUTH_SECRET": SECRET,
-            "MIGRATE_ON_START": "false",
+    with webhook_receiver(secret) as receiver:
+        env = {
+            "WEBHOOK_ENDPOINTS": endpoints(receiver.url, secret),
+            "WEBHOOK_RELAY": "false",
+            "WEBHOOK_POLL_SECONDS": "0.1",
         }
-        relay = subprocess.Popen(
-            [sys.executable, "-m", "backend.events", "relay"],
-            cwd=ROOT,
-            env=relay_env,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + DEADLINE_SECONDS
-            while not receiver.bodies:
-                assert relay.poll() is None, "the relay exited"
-                assert time.monotonic() < deadline, "nothing delivered"
-                time.sleep(0.05)  # a poll interval, bounded by the deadline above
-            os.killpg(relay.pid, signal.SIGTERM)
-            assert relay.wait(timeout=DEADLINE_SECONDS) == 0
-        finally:
-            stop_process_group(relay)
-            receiver.shutdown()
-    [body] = receiver.bodies
+        with (
+            live_server(url, SECRET, tmp_path / "server.log", extra_env=env) as server,
+            httpx.Client(base_url=server.base_url, headers=token_for(owner), timeout=5) as client,
+        ):
+            created = client.post(f"/api/{owner}/tasks", json={"title": "relayed"})
+            assert created.status_code == 201
+            relay_env = {
+                **os.environ,
+                **env,
+                "DATABASE_URL": url,
+                "BETTER_AUTH_SECRET": SECRET,
+                "MIGRATE_ON_START": "false",
+            }
+            relay = subprocess.Popen(
+                [sys.executable, "-m", "backend.events", "relay"],
+                cwd=ROOT,
+                env=relay_env,
+                start_new_session=True,
+            )
+            try:
+                deadline = time.monotonic() + DEADLINE_SECONDS
+                while not receiver.deliveries():
+                    assert relay.poll() is None, "the relay exited"
+                    assert time.monotonic() < deadline, "nothing delivered"
+                    time.sleep(0.05)  # a poll interval, bounded by the deadline above
+                os.killpg(relay.pid, signal.SIGTERM)
+                assert relay.wait(timeout=DEADLINE_SECONDS) == 0
+            finally:
+                stop_process_group(relay)
+        [delivery] = receiver.deliveries()
+    body = delivery.payload
     assert (body["type"], body["data"]["task"]) == ("task.created", created.json())
