@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 
 from backend.auth.tokens import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from backend.contract import load_contract, methods_for, query_parameter_names
 from backend.errors import install_error_handlers
 from backend.events import relay
-from backend.http.access_log import AccessLog
+from backend.events.outbox import Outbox
+from backend.http.access_log import AccessLog, RouteOf
 from backend.http.body_limits import BodyLimits
 from backend.http.cors import Cors, CorsPolicy, request_headers, success_headers
 from backend.http.docs_pages import install_docs_pages
@@ -25,6 +28,11 @@ from backend.routes import health, tasks
 from backend.settings import Settings
 from backend.storage.factory import connect
 from backend.storage.schema import upgrade_to_head
+from backend.telemetry import multiprocess, pool, tracing
+from backend.telemetry.exposition import MetricsPage
+from backend.telemetry.metrics import Metrics
+from backend.telemetry.middleware import Telemetry
+from backend.telemetry.statements import ObservedDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +66,18 @@ def _fixed_paths(*routers: FastAPI | APIRouter) -> list[str]:
     return [path for path in paths if isinstance(path, str) and "{" not in path]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """The app; `tracer_provider` replaces the one the OTEL_* variables configure (tests)."""
     settings = settings or Settings()
     contract = load_contract()
+    metrics = Metrics(multiprocess.shared_directory()) if settings.metrics_path else None
+    provider = tracer_provider or tracing.process_provider()
+    tracer = provider.get_tracer("backend") if provider is not None else None
     database = connect(settings)
+    if metrics is not None or tracer is not None:
+        database = ObservedDatabase(database, metrics, tracer)
     verifier = build_verifier(settings)
 
     @asynccontextmanager
@@ -69,12 +85,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.should_migrate_on_start:
             await asyncio.to_thread(upgrade_to_head, settings.database_url)
         try:
-            async with relay.running(database, settings):
+            async with contextlib.AsyncExitStack() as running:
+                if metrics is not None:
+                    if metrics.shared_directory is not None:
+                        running.enter_context(multiprocess.sharing(metrics.shared_directory))
+                    await running.enter_async_context(pool.sampling(database, metrics))
+                await running.enter_async_context(relay.running(database, settings, metrics))
                 yield
         finally:
             if isinstance(verifier, JwksVerifier):
                 await verifier.aclose()
             await database.close()
+            if provider is not None:
+                await asyncio.to_thread(provider.force_flush)
 
     app = FastAPI(
         title=contract["info"]["title"],
@@ -86,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Serve the committed contract, not a schema re-derived from the handlers.
     app.openapi = lambda: contract  # type: ignore[method-assign]
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.verifier = verifier
     app.state.store = store = TaskStore(database)
     app.state.idempotency_keys = IdempotencyKeys(
@@ -93,6 +117,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(tasks.router)
     app.include_router(health.router)
+    if metrics is not None:
+        app.add_route(
+            settings.metrics_path,
+            MetricsPage(metrics, Outbox(database).backlog).respond,
+            methods=["GET"],
+            include_in_schema=False,
+        )
     install_error_handlers(app)
     configure_logging(settings.log_format)
     install_docs_pages(app, contract)
@@ -111,8 +142,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=settings.cors_allow_credentials,
         )
         app.add_middleware(Cors, policy=policy)
-    # Added last, so it is the outermost middleware: its id and line cover every answer.
-    app.add_middleware(AccessLog, fixed_paths=_fixed_paths(app, health.router))
+    # Outside everything else, so that its id and line cover every answer.
+    fixed_paths = _fixed_paths(app, health.router)
+    app.add_middleware(AccessLog, fixed_paths=fixed_paths)
+    if metrics is not None or tracer is not None:
+        # Outermost: the access line is written inside the request's span.
+        app.add_middleware(Telemetry, metrics=metrics, tracer=tracer, route_of=RouteOf(fixed_paths))
     return app
 
 

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         default="text",
         description="The server's log lines (access log included): text, or one JSON object each.",
     )
+    metrics_path: str = Field(
+        default="/metrics",
+        description="Where Prometheus scrapes the metrics (docs/OBSERVABILITY.md); empty: no "
+        "metrics at all.",
+    )
     cors_origins: tuple[str, ...] = Field(
         default=(),
         description="Origins of the front ends that may call the API from a browser (JSON list).",
@@ -192,6 +197,18 @@ class Settings(BaseSettings):
     @classmethod
     def _endpoint_names(cls, endpoints: tuple[WebhookEndpoint, ...]) -> tuple[WebhookEndpoint, ...]:
         return unique_names(endpoints)
+
+    @field_validator("metrics_path")
+    @classmethod
+    def _metrics_outside_the_api(cls, path: str) -> str:
+        if path and (
+            not path.startswith("/") or path == "/api" or path.startswith("/api/") or "{" in path
+        ):
+            raise ValueError(
+                f"METRICS_PATH: {path!r} is not a path outside the API: write one such as "
+                "/metrics (not under /api/, no parameters), or leave it empty for no metrics"
+            )
+        return path
 
     @field_validator("cors_origins")
     @classmethod

@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     update,
 )
 
@@ -291,6 +292,22 @@ def _prune() -> ClauseElement:
     return delete(events).where(events.c.id.in_(old.scalar_subquery())).returning(events.c.id)
 
 
+def _backlog() -> ClauseElement:
+    """Events some endpoint still waits for: not yet dispatched, or with a pending delivery.
+    Both halves read a partial index; an empty backlog costs two index probes."""
+    undispatched = select(events.c.id, events.c.recorded_at).where(not_(events.c.dispatched))
+    undelivered = (
+        select(events.c.id, events.c.recorded_at)
+        .join(deliveries, deliveries.c.task_event_id == events.c.id)
+        .where(deliveries.c.state == PENDING)
+    )
+    waiting = union(undispatched, undelivered).subquery()
+    # Labelled as the column it reads, so that SQLite's rows decode it as a moment.
+    return select(
+        func.count().label("events"), func.min(waiting.c.recorded_at).label("recorded_at")
+    ).select_from(waiting)
+
+
 class Outbox:
     """The outbox of one database, as the relay and the operator's commands use it."""
 
@@ -301,6 +318,11 @@ class Outbox:
     async def work(self, now: datetime) -> Row:
         """`reminders`, `events`, `deliveries`: whether each has work now."""
         return (await self.database.fetch(self._statement(("work",), _work), {"now": now}))[0]
+
+    async def backlog(self) -> Row:
+        """`events` waiting for a delivery, and when the oldest was recorded (`recorded_at`,
+        None when there is none)."""
+        return (await self.database.fetch(self._statement(("backlog",), _backlog), {}))[0]
 
     async def claim_reminders(self, now: datetime, limit: int) -> int:
         """Claim up to `limit` due reminders; returns how many (their events are written)."""

@@ -24,6 +24,7 @@ from backend.events.outbox import Leased, Outbox
 from backend.events.payloads import body_of
 from backend.settings import Settings, WebhookEndpoint
 from backend.storage.database import Database, DatabaseUnavailable
+from backend.telemetry.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,12 @@ def _now() -> datetime:
 class Relay:
     """One relay over one database, for the endpoints of the settings."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, metrics: Metrics | None = None
+    ) -> None:
         self.outbox = Outbox(database)
         self.settings = settings
+        self.metrics = metrics
         self.endpoints: dict[str, WebhookEndpoint] = {
             endpoint.name: endpoint for endpoint in settings.webhook_endpoints
         }
@@ -154,6 +158,7 @@ class Relay:
             body = body_of(leased.event)
         except ValueError as error:  # a row no model accepts: listed as failed, never looped
             await self.outbox.fail(leased.token, leased.delivery_id, None, f"not sendable: {error}")
+            self._count("failed")
             logger.error("event %s: not sendable: %s", leased.event["event_id"], error)
             return
         outcome = await attempt(client, endpoint, leased.event["event_id"], body)
@@ -163,13 +168,22 @@ class Relay:
             # The lease runs out and the event is sent again, with the same webhook-id.
             logger.warning("event %s: outcome not recorded (%s)", leased.event["event_id"], error)
 
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.delivery_attempts.labels(outcome).inc()
+
     async def _record(self, leased: Leased, outcome: Outcome) -> None:
         now = _now()
         if outcome.verdict == "delivered":
             await self.outbox.delivered(leased.token, leased.delivery_id, now, outcome.status or 0)
+            self._count("delivered")
+            if self.metrics is not None and leased.event["type"] == "reminder.due":
+                late = (now - leased.event["occurred_at"]).total_seconds()
+                self.metrics.reminder_lateness.observe(max(0.0, late))
             return
         if outcome.verdict == "gone":
             await self.outbox.fail(leased.token, leased.delivery_id, outcome.status, outcome.error)
+            self._count("gone")
             await self.outbox.disable_endpoint(leased.endpoint, now, outcome.error)
             logger.error("webhook endpoint %s disabled: %s", leased.endpoint, outcome.error)
             return
@@ -178,6 +192,7 @@ class Relay:
         await self.outbox.retry(
             leased.token, leased.delivery_id, next_at, outcome.status, outcome.error
         )
+        self._count("failed" if next_at > leased.deadline else "retried")
         if next_at > leased.deadline:
             logger.error(
                 "event %s to %s failed after %d attempts: %s",
@@ -189,12 +204,14 @@ class Relay:
 
 
 @contextlib.asynccontextmanager
-async def running(database: Database, settings: Settings) -> AsyncIterator[Relay | None]:
+async def running(
+    database: Database, settings: Settings, metrics: Metrics | None = None
+) -> AsyncIterator[Relay | None]:
     """The server's own relay while the block runs (none when WEBHOOK_RELAY is off)."""
     if not settings.webhook_relay:
         yield None
         return
-    relay = Relay(database, settings)
+    relay = Relay(database, settings, metrics)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop), name="event relay")
     try:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Final
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.http.log_redaction import looks_like_jwt
@@ -64,24 +65,37 @@ def request_id_of(scope: Scope) -> str | None:
     return request_id if isinstance(request_id, str) else None
 
 
-class AccessLog:
-    """Gives each request an id, echoes it in `X-Request-ID`, logs one line per request.
+class RouteOf:
+    """The route a request is logged and measured under: the template the router matched
+    (`/api/{user_id}/tasks`). Routes outside the API (probes, documentation, metrics) do not
+    all record it in the request, so their fixed paths are given and named as they are;
+    anything else is NO_ROUTE."""
 
-    The route is the template the router matched (`/api/{user_id}/tasks`). Routes outside
-    the API (probes, documentation) do not all record it in the request, so their fixed
-    paths are given as `fixed_paths` and logged as they are.
-    """
-
-    def __init__(self, app: ASGIApp, *, fixed_paths: Iterable[str] = ()) -> None:
-        self.app = app
+    def __init__(self, fixed_paths: Iterable[str] = ()) -> None:
         self.fixed_paths = frozenset(fixed_paths)
 
-    def route_of(self, scope: Scope) -> str:
+    def __call__(self, scope: Scope) -> str:
         template = getattr(scope.get("route"), "path", None)
         if isinstance(template, str):
             return template
         path = scope["path"]
         return path if path in self.fixed_paths else NO_ROUTE
+
+
+def current_trace_id() -> str | None:
+    """The trace the request belongs to (the caller's `traceparent`, or the server's span),
+    as the 32 hex digits tracing tools show; None outside any trace."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+class AccessLog:
+    """Gives each request an id, echoes it in `X-Request-ID`, logs one line per request,
+    with the route (RouteOf) and, inside a trace, its id."""
+
+    def __init__(self, app: ASGIApp, *, fixed_paths: Iterable[str] = ()) -> None:
+        self.app = app
+        self.route_of = RouteOf(fixed_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,6 +130,7 @@ class AccessLog:
                     "route": route,
                     "status": status,
                     "duration_ms": duration_ms,
+                    "trace_id": current_trace_id(),
                 }
                 arguments = (method, route, status, duration_ms)
                 access_logger.handle(

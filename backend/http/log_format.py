@@ -22,7 +22,7 @@ SERVER_LOGGER: Final = "backend"
 UVICORN_LOGGER: Final = "uvicorn"
 """uvicorn's handlers hang here; `uvicorn.error` propagates to it (`uvicorn.access` does not)."""
 # Attributes a record may carry (the access log sets them), in the order they are shown.
-RECORD_FIELDS: Final = ("request_id", "method", "route", "status", "duration_ms")
+RECORD_FIELDS: Final = ("request_id", "trace_id", "method", "route", "status", "duration_ms")
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -33,6 +33,11 @@ def _timestamp(record: logging.LogRecord) -> str:
 def _request_id(record: logging.LogRecord) -> str | None:
     request_id = getattr(record, "request_id", None)
     return request_id if isinstance(request_id, str) else current_request_id.get()
+
+
+def _trace(record: logging.LogRecord) -> str:
+    trace_id = getattr(record, "trace_id", None)
+    return f" {trace_id}" if isinstance(trace_id, str) else ""
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,7 +66,8 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = (
             f"{_timestamp(record)} {record.levelname} {record.name} "
-            f"[{record.process} {_request_id(record) or '-'}] {record.getMessage()}"
+            f"[{record.process} {_request_id(record) or '-'}{_trace(record)}] "
+            f"{record.getMessage()}"
         )
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"

@@ -64,6 +64,7 @@ class Remembered:
     status: int
     body: bytes
     location: str
+    replayed: bool = False  # a repeat's answer, not the first request's
 
 
 # Fields later contracts added to TaskCreate with a default: at that default they are left
@@ -104,7 +105,7 @@ def _replayed(status: int, stored_task: str, location: str) -> Remembered:
     task = Task.model_validate({**LATER_TASK_DEFAULTS, **orjson.loads(stored_task)})
     in_utc = {name: value.astimezone(UTC) for name, value in task if isinstance(value, datetime)}
     body = task.model_copy(update=in_utc).model_dump_json().encode()
-    return Remembered(status, body, location)
+    return Remembered(status, body, location, replayed=True)
 
 
 def _this_key() -> Any:

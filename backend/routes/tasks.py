@@ -146,6 +146,8 @@ async def create_task(
     if idempotency_key is not None:
         keys: IdempotencyKeys = request.app.state.idempotency_keys
         remembered = await keys.create_once(owner, idempotency_key, body)
+        if remembered.replayed and request.app.state.metrics is not None:
+            request.app.state.metrics.idempotent_replays.inc()
         # The first response again: the task as it was created, at its first version.
         return Response(
             remembered.body,

@@ -61,6 +61,18 @@ class Statement:
     planned_per_call: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PoolStatistics:
+    """A connection pool's state now, and what happened since the last reading."""
+
+    size: int
+    idle: int
+    max_size: int
+    waiting: int
+    waits: int
+    timeouts: int
+
+
 class Transaction(Protocol):
     """Statements that commit together, or not at all."""
 
@@ -95,3 +107,7 @@ class Database(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    def pool_statistics(self) -> PoolStatistics | None:
+        """The connection pool's state, and its waits since the last call (None: no pool)."""
+        return None

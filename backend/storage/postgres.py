@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL
 from backend.storage.database import (
     Database,
     DatabaseUnavailable,
+    PoolStatistics,
     Row,
     Statement,
     Transaction,
@@ -240,6 +241,21 @@ class PostgresDatabase(Database):
 
     async def ping(self) -> None:
         await self.fetch(Statement("SELECT 1 AS ok", {}), {})
+
+    def pool_statistics(self) -> PoolStatistics:
+        """psycopg_pool's counters since the last call (it resets them), and its state now."""
+        pool = self._pool
+        if pool is None:  # no request yet: the pool opens with the first
+            return PoolStatistics(0, 0, self._pool_size, 0, 0, 0)
+        stats = pool.pop_stats()
+        return PoolStatistics(
+            size=stats.get("pool_size", 0),
+            idle=stats.get("pool_available", 0),
+            max_size=stats.get("pool_max", self._pool_size),
+            waiting=stats.get("requests_waiting", 0),
+            waits=stats.get("requests_queued", 0),
+            timeouts=stats.get("requests_errors", 0),
+        )
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -1,0 +1,1 @@
+"""Telemetry: Prometheus metrics exact across workers, OpenTelemetry traces over OTLP."""

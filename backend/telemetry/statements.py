@@ -1,0 +1,116 @@
+"""Statements measured and traced: a Database that hands every call to the real one.
+
+Each statement's duration goes to `db_client_operation_duration_seconds` by operation and
+table; inside a sampled request it is also a child span named like `SELECT tasks`, with the
+operation and table as attributes, never the SQL's values (the parameters are not read).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Final
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+
+from backend.storage.database import Database, PoolStatistics, Row, Statement, Transaction
+from backend.telemetry.metrics import Metrics
+
+# The statement's verb (after a WITH's last common table expression: the keyword that follows
+# a closing parenthesis), and the first table it names after FROM / INTO / UPDATE.
+_OPERATION = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.I)
+_MAIN_AFTER_WITH = re.compile(r"\)\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.I)
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?([a-z_][a-z0-9_]*)", re.I)
+UNKNOWN: Final = "other"
+
+
+@functools.lru_cache(maxsize=4096)
+def operation_of(sql: str) -> tuple[str, str]:
+    """(operation, table) of a statement, such as ("SELECT", "tasks")."""
+    with_ = sql.lstrip()[:4].upper() == "WITH"
+    operation = _MAIN_AFTER_WITH.search(sql) if with_ else _OPERATION.match(sql)
+    table = _TABLE.search(sql, operation.start(1) if operation else 0)
+    return (
+        operation.group(1).upper() if operation else UNKNOWN,
+        table.group(1).lower() if table else UNKNOWN,
+    )
+
+
+class ObservedDatabase(Database):
+    """`database`, call for call, each statement timed and, inside a sampled trace, a span."""
+
+    def __init__(self, database: Database, metrics: Metrics | None, tracer: Tracer | None) -> None:
+        self.database = database
+        self.dialect = database.dialect
+        self.system = "postgresql" if database.dialect.name == "postgresql" else "sqlite"
+        self.metrics = metrics
+        self.tracer = tracer
+        self._children: dict[tuple[str, str], Any] = {}
+
+    @contextlib.contextmanager
+    def _observed(self, statement: Statement) -> Any:
+        operation, table = operation_of(statement.sql)
+        span = None
+        if self.tracer is not None and trace.get_current_span().is_recording():
+            span = self.tracer.start_span(
+                f"{operation} {table}",
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "db.system.name": self.system,
+                    "db.operation.name": operation,
+                    "db.collection.name": table,
+                },
+            )
+        started = time.perf_counter()
+        try:
+            yield
+        except BaseException as error:
+            if span is not None:
+                span.set_attribute("error.type", type(error).__qualname__)
+                span.set_status(trace.StatusCode.ERROR)
+            raise
+        finally:
+            if self.metrics is not None:
+                child = self._children.get((operation, table))
+                if child is None:
+                    child = self.metrics.statement_duration.labels(self.system, operation, table)
+                    self._children[(operation, table)] = child
+                child.observe(time.perf_counter() - started)
+            if span is not None:
+                span.end()
+
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        with self._observed(statement):
+            return await self.database.fetch(statement, params)
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        with self._observed(statement):
+            return await self.database.write(statement, params)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.database.transaction() as transaction:
+            yield _ObservedTransaction(self, transaction)
+
+    async def ping(self) -> None:
+        await self.database.ping()
+
+    async def close(self) -> None:
+        await self.database.close()
+
+    def pool_statistics(self) -> PoolStatistics | None:
+        return self.database.pool_statistics()
+
+
+class _ObservedTransaction:
+    def __init__(self, database: ObservedDatabase, transaction: Transaction) -> None:
+        self.database = database
+        self.transaction = transaction
+
+    async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        with self.database._observed(statement):
+            return await self.transaction.write(statement, params)
