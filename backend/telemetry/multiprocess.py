@@ -79,16 +79,19 @@ def sharing(directory: Path) -> Iterator[None]:
     """This worker's part of the shared metrics while it serves.
 
     At start, the live gauges of workers that died are dropped. At a clean stop, in a
-    directory this module made, the worker takes its files away, and the last worker of the
-    server the directory: a server's metrics live as long as it does (a directory the
-    operator named is the operator's to empty, before the server starts).
+    directory this module made, the worker takes away its files and those of workers that
+    died, and the last worker of the server the directory: a server's metrics live as long
+    as it does (a directory the operator named is the operator's to empty, before the
+    server starts).
     """
     forget_dead_workers(directory)
     try:
         yield
     finally:
         if directory.name.startswith(AUTOMATIC_PREFIX):
-            for path in directory.glob(f"*_{os.getpid()}.db"):
-                path.unlink(missing_ok=True)
+            for path in directory.glob("*_*.db"):
+                pid = path.stem.rsplit("_", 1)[-1]
+                if pid == str(os.getpid()) or (pid.isdigit() and not _alive(int(pid))):
+                    path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):  # another worker's files are still there
                 directory.rmdir()

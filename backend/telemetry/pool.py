@@ -36,15 +36,20 @@ def sample(database: Database, metrics: Metrics) -> bool:
 
 
 async def _sample_every(database: Database, metrics: Metrics, seconds: float) -> None:
-    while sample(database, metrics):
+    while True:
         await asyncio.sleep(seconds)  # a sampling period, not a wait for another task
+        sample(database, metrics)
 
 
 @contextlib.asynccontextmanager
 async def sampling(
     database: Database, metrics: Metrics, seconds: float = SAMPLE_SECONDS
 ) -> AsyncIterator[None]:
-    """The pool's gauges kept current while the block runs."""
+    """The pool's gauges kept current while the block runs (written once before it starts,
+    so that a worker's first answer already counts its pool)."""
+    if not sample(database, metrics):
+        yield
+        return
     task = asyncio.create_task(_sample_every(database, metrics, seconds), name="pool gauges")
     try:
         yield

@@ -20,24 +20,37 @@ from opentelemetry.trace import SpanKind, Tracer
 from backend.storage.database import Database, PoolStatistics, Row, Statement, Transaction
 from backend.telemetry.metrics import Metrics
 
-# The statement's verb (after a WITH's last common table expression: the keyword that follows
-# a closing parenthesis), and the first table it names after FROM / INTO / UPDATE.
-_OPERATION = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.I)
-_MAIN_AFTER_WITH = re.compile(r"\)\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.I)
-_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?([a-z_][a-z0-9_]*)", re.I)
+# Parentheses, verbs and the words before a table: the statement is the first verb outside
+# any parenthesis (a WITH's expressions are inside theirs), its table the first name after
+# FROM, INTO or UPDATE at that depth.
+_TOKENS = re.compile(
+    r"(\()|(\))|\b(SELECT|INSERT|UPDATE|DELETE)\b|\b(?:FROM|INTO)\s+\"?([a-z_][a-z0-9_]*)",
+    re.I,
+)
+_AFTER_UPDATE = re.compile(r"\s+\"?([a-z_][a-z0-9_]*)", re.I)
 UNKNOWN: Final = "other"
 
 
 @functools.lru_cache(maxsize=4096)
 def operation_of(sql: str) -> tuple[str, str]:
-    """(operation, table) of a statement, such as ("SELECT", "tasks")."""
-    with_ = sql.lstrip()[:4].upper() == "WITH"
-    operation = _MAIN_AFTER_WITH.search(sql) if with_ else _OPERATION.match(sql)
-    table = _TABLE.search(sql, operation.start(1) if operation else 0)
-    return (
-        operation.group(1).upper() if operation else UNKNOWN,
-        table.group(1).lower() if table else UNKNOWN,
-    )
+    """(operation, table) of a statement, such as ("SELECT", "tasks"); "other" for either
+    when the SQL does not say."""
+    depth = 0
+    operation = UNKNOWN
+    for token in _TOKENS.finditer(sql):
+        opening, closing, verb, table = token.groups()
+        if opening or closing:
+            depth += 1 if opening else -1
+        elif depth != 0:
+            continue
+        elif verb and operation == UNKNOWN:
+            operation = verb.upper()
+            if operation == "UPDATE":
+                named = _AFTER_UPDATE.match(sql, token.end())
+                return operation, named.group(1).lower() if named else UNKNOWN
+        elif table and operation != UNKNOWN:
+            return operation, table.lower()
+    return operation, UNKNOWN
 
 
 class ObservedDatabase(Database):
