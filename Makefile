@@ -17,7 +17,7 @@ MOCK_PORT ?= 4010
 # batch.
 PYTEST_WORKERS ?= 4
 
-.PHONY: help install run mock token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check lock clean
+.PHONY: help install run mock token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check bench-telemetry lock clean
 
 # node and npm are not needed to run the API: the targets that use them (contract lint, the
 # TypeScript client) skip with the reason where they are missing; under CI=true they fail.
@@ -45,6 +45,7 @@ help:
 	@echo "make bench     load benchmark against baselines; writes docs/BENCHMARKS.md; then the"
 	@echo "               events crash run (10,000 reminders, kill -9) and reminder lateness"
 	@echo "make bench-check  performance budget: CPU per request against the last release"
+	@echo "make bench-telemetry  telemetry's cost: CPU per request with it on against off (<= 1.05x)"
 	@echo "make lock      re-resolve requirements.lock and requirements-runtime.lock from pyproject.toml"
 
 $(STAMP): requirements.lock
@@ -159,6 +160,10 @@ clean:
 bench-check: $(STAMP)
 	@echo "== performance budget: server CPU per request against the last release (bench/accepted-costs.toml)"
 	$(PY) -m bench.budget $(BENCH_CHECK_ARGS)
+
+bench-telemetry: $(STAMP)
+	@echo "== telemetry's cost: CPU per request with telemetry on at its defaults, against off (<= 1.05x)"
+	$(PY) -m bench.telemetry_cost $(BENCH_CHECK_ARGS)
 
 bench: $(STAMP)
 	@echo "== load benchmark: API vs baselines on SQLite and PostgreSQL (writes docs/BENCHMARKS.md)"

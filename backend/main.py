@@ -73,8 +73,8 @@ def create_app(
     settings = settings or Settings()
     contract = load_contract()
     metrics = Metrics(multiprocess.shared_directory()) if settings.metrics_path else None
-    provider = tracer_provider or tracing.process_provider()
-    tracer = provider.get_tracer("backend") if provider is not None else None
+    traced = tracing.tracing_for(tracer_provider)
+    tracer = traced.tracer if traced is not None else None
     database = connect(settings)
     if metrics is not None or tracer is not None:
         database = ObservedDatabase(database, metrics, tracer)
@@ -96,6 +96,7 @@ def create_app(
             if isinstance(verifier, JwksVerifier):
                 await verifier.aclose()
             await database.close()
+            provider = tracer_provider or tracing.process_provider()
             if provider is not None:
                 await asyncio.to_thread(provider.force_flush)
 
@@ -147,7 +148,9 @@ def create_app(
     app.add_middleware(AccessLog, fixed_paths=fixed_paths)
     if metrics is not None or tracer is not None:
         # Outermost: the access line is written inside the request's span.
-        app.add_middleware(Telemetry, metrics=metrics, tracer=tracer, route_of=RouteOf(fixed_paths))
+        app.add_middleware(
+            Telemetry, metrics=metrics, tracing=traced, route_of=RouteOf(fixed_paths)
+        )
     return app
 
 

@@ -186,9 +186,11 @@ def over_budget(cell: Cell, limit: float) -> bool:
     return cell.ratio > limit and cell.interval[0] > 1.0
 
 
-def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[bool, str]:
-    """Whether the cell is within budget, and the word that says so."""
-    if not over_budget(cell, BUDGET):
+def verdict(
+    cell: Cell, version: str, accepted: Sequence[Acceptance], limit: float = BUDGET
+) -> tuple[bool, str]:
+    """Whether the cell is within budget (`limit`), and the word that says so."""
+    if not over_budget(cell, limit):
         return True, "ok"
     for acceptance in accepted:
         if (acceptance.release, acceptance.database, acceptance.operation) == (
@@ -199,10 +201,12 @@ def verdict(cell: Cell, version: str, accepted: Sequence[Acceptance]) -> tuple[b
             if not over_budget(cell, acceptance.up_to):
                 return True, f"accepted up to {acceptance.up_to:.2f}x"
             return False, f"OVER (accepted only up to {acceptance.up_to:.2f}x)"
-    return False, f"OVER the {BUDGET:.2f}x budget"
+    return False, f"OVER the {limit:.2f}x budget"
 
 
-def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) -> str:
+def render(
+    cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance], limit: float = BUDGET
+) -> str:
     """The table: each cell's typical batch of both trees, its ratio, interval and verdict."""
     header = (
         f"{'operation':<14} {'database':<9} {'release ' + version:>15} {'now':>9} "
@@ -210,7 +214,7 @@ def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) 
     )
     lines = [header, "-" * len(header)]
     for cell in cells:
-        _, word = verdict(cell, version, accepted)
+        _, word = verdict(cell, version, accepted, limit)
         low, high = cell.interval
         lines.append(
             f"{cell.operation:<14} {cell.database:<9} "
@@ -221,7 +225,7 @@ def render(cells: Sequence[Cell], version: str, accepted: Sequence[Acceptance]) 
     return "\n".join(lines)
 
 
-def _databases(
+def start_databases(
     scratch: Path, kinds: list[str]
 ) -> tuple[list[str], str | None, PostgresServer | None]:
     """The databases to measure on, and a PostgreSQL server when one is used."""
@@ -254,14 +258,19 @@ def _quiet(url: str) -> None:
 
 
 def measure(
-    release_tree: Path, arguments: argparse.Namespace, scratch: Path, again: Sequence[Cell] = ()
+    release_tree: Path,
+    arguments: argparse.Namespace,
+    scratch: Path,
+    again: Sequence[Cell] = (),
+    environments: tuple[dict[str, str], dict[str, str]] = ({}, {}),
 ) -> list[Cell]:
-    """Both trees side by side; with `again`, more pairs of those cells only, added to them."""
+    """Both trees side by side (each in its environment); with `again`, more pairs of those
+    cells only, added to them."""
     if again:
         kinds = [kind for kind in ("sqlite", "postgres") if any(c.database == kind for c in again)]
     else:
         kinds = [arguments.only] if arguments.only else ["sqlite", "postgres"]
-    kinds, postgres_url, server = _databases(scratch, kinds)
+    kinds, postgres_url, server = start_databases(scratch, kinds)
     try:
         operations = [
             operation
@@ -291,6 +300,7 @@ def measure(
                 warmup=arguments.warmup,
                 logs=logs,
                 progress=lambda line: print(line, flush=True),
+                environments=environments,
             )
             for operation, figures in batches.items():
                 cells[(kind, operation)].release.extend(figures.release)
@@ -309,6 +319,9 @@ def compare(
     scratch: Path,
     version: str,
     accepted: Sequence[Acceptance],
+    *,
+    limit: float = BUDGET,
+    environments: tuple[dict[str, str], dict[str, str]] = ({}, {}),
 ) -> list[Cell]:
     """Both trees measured; the cells over budget measured again before the verdict.
 
@@ -319,14 +332,14 @@ def compare(
     """
     (scratch / "first").mkdir()
     (scratch / "again").mkdir()
-    cells = measure(release_tree, arguments, scratch / "first")
-    over = [cell for cell in cells if not verdict(cell, version, accepted)[0]]
+    cells = measure(release_tree, arguments, scratch / "first", environments=environments)
+    over = [cell for cell in cells if not verdict(cell, version, accepted, limit)[0]]
     if over:
         names = ", ".join(
             f"{cell.operation} on {cell.database} ({cell.ratio:.2f}x)" for cell in over
         )
         print(f"-- over budget after {arguments.pairs} pairs: {names}; measuring those again")
-        measure(release_tree, arguments, scratch / "again", over)
+        measure(release_tree, arguments, scratch / "again", over, environments)
     return cells
 
 

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -309,8 +309,16 @@ class Served:
     Start every process first, then `ready` each: they migrate and seed at the same time.
     """
 
-    def __init__(self, tree: Path, database_url: str, operations: Sequence[str], log: Path) -> None:
+    def __init__(
+        self,
+        tree: Path,
+        database_url: str,
+        operations: Sequence[str],
+        log: Path,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
         command, env = _child_command(tree, database_url, "--serve")
+        env |= environment or {}
         command += [f"--operation={operation}" for operation in operations]
         self.tree = tree
         self.log = log

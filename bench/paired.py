@@ -10,7 +10,7 @@ the whole measurement, between those of the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,15 +66,19 @@ def measure_side_by_side(
     warmup: int,
     logs: Path,
     progress: Callable[[str], None] = print,
+    environments: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {}),
 ) -> dict[str, Batches]:
-    """`pairs` pairs of `batch` requests of each operation: the release's tree and this one.
+    """`pairs` pairs of `batch` requests of each operation: the release's tree and this one
+    (or one tree in two `environments`: its settings differ, the code does not).
 
     Each process first answers `warmup` requests of every operation, unmeasured.
     """
     with ExitStack() as stack:
-        release = Served(trees[0], database_urls[0], operations, logs / "release.log")
+        release = Served(
+            trees[0], database_urls[0], operations, logs / "release.log", environments[0]
+        )
         stack.callback(release.close)
-        now = Served(trees[1], database_urls[1], operations, logs / "now.log")
+        now = Served(trees[1], database_urls[1], operations, logs / "now.log", environments[1])
         stack.callback(now.close)
         release.ready()
         now.ready()

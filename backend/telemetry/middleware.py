@@ -7,6 +7,7 @@ the path's values, the query, the body or a header other than `traceparent`/`tra
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from contextvars import Token
@@ -15,11 +16,12 @@ from typing import Any, Final
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, StatusCode, Tracer
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.http.access_log import HTTP_METHODS, NO_ROUTE
 from backend.telemetry.metrics import Metrics
+from backend.telemetry.tracing import Tracing
 
 PRECONDITION_STATUSES: Final = frozenset({412, 428})
 _TRACE_HEADERS: Final = frozenset({b"traceparent", b"tracestate"})
@@ -37,23 +39,25 @@ def _trace_headers(scope: Scope) -> dict[str, str] | None:
 
 class Telemetry:
     """Request duration and requests in flight by route template, method and status; a
-    server span per request when a tracer is given (its sampler decides, following the
-    caller's `traceparent`); without a tracer, the caller's trace context is still made
-    current, so that the access line names the caller's trace."""
+    server span per request traced (a caller's `traceparent`, or one in `root_ratio` of the
+    others; the tracer's sampler decides); otherwise, the caller's trace context is still
+    made current, so that the access line names the caller's trace."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         metrics: Metrics | None,
-        tracer: Tracer | None,
+        tracing: Tracing | None,
         route_of: Callable[[Scope], str],
     ) -> None:
         self.app = app
         self.metrics = metrics
-        self.tracer = tracer
+        self.tracer = tracing.tracer if tracing is not None else None
+        self.root_ratio = tracing.root_ratio if tracing is not None else None
         self.route_of = route_of
         self._durations: dict[tuple[str, str, int], Any] = {}
+        self._in_flight: dict[str, Any] = {}
 
     def _duration(self, method: str, route: str, status: int) -> Any:
         key = (method, route, status)
@@ -72,7 +76,9 @@ class Telemetry:
         parent = propagate.extract(carrier) if carrier is not None else None
         span = None
         token: Token[Context] | None
-        if self.tracer is not None:
+        if self.tracer is not None and (
+            parent is not None or self.root_ratio is None or random.random() < self.root_ratio  # noqa: S311 (a sampling draw, not a secret)
+        ):
             span = self.tracer.start_span(
                 method,
                 context=parent,
@@ -84,7 +90,9 @@ class Telemetry:
             token = otel_context.attach(parent) if parent is not None else None
         metrics = self.metrics
         if metrics is not None:
-            active = metrics.active_requests.labels(method)
+            active = self._in_flight.get(method)
+            if active is None:
+                active = self._in_flight[method] = metrics.active_requests.labels(method)
             active.inc()
         status = 500  # what the client gets when the app raises before answering
 

@@ -11,11 +11,11 @@ import contextlib
 import functools
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 from backend.storage.database import Database, PoolStatistics, Row, Statement, Transaction
 from backend.telemetry.metrics import Metrics
@@ -64,45 +64,55 @@ class ObservedDatabase(Database):
         self.tracer = tracer
         self._children: dict[tuple[str, str], Any] = {}
 
-    @contextlib.contextmanager
-    def _observed(self, statement: Statement) -> Any:
-        operation, table = operation_of(statement.sql)
-        span = None
-        if self.tracer is not None and trace.get_current_span().is_recording():
-            span = self.tracer.start_span(
-                f"{operation} {table}",
-                kind=SpanKind.CLIENT,
-                attributes={
-                    "db.system.name": self.system,
-                    "db.operation.name": operation,
-                    "db.collection.name": table,
-                },
-            )
+    def _span(self, operation: str, table: str) -> Span | None:
+        """A child span of the request's, when the request is traced."""
+        if self.tracer is None or not trace.get_current_span().is_recording():
+            return None
+        return self.tracer.start_span(
+            f"{operation} {table}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system.name": self.system,
+                "db.operation.name": operation,
+                "db.collection.name": table,
+            },
+        )
+
+    def _ended(self, key: tuple[str, str], started: float, span: Span | None) -> None:
+        if self.metrics is not None:
+            child = self._children.get(key)
+            if child is None:
+                child = self.metrics.statement_duration.labels(self.system, *key)
+                self._children[key] = child
+            child.observe(time.perf_counter() - started)
+        if span is not None:
+            span.end()
+
+    async def _run(
+        self,
+        run: Callable[[Statement, Mapping[str, Any]], Awaitable[list[Row]]],
+        statement: Statement,
+        params: Mapping[str, Any],
+    ) -> list[Row]:
+        # Written out rather than a context manager: this is on every statement's path.
+        key = operation_of(statement.sql)
+        span = self._span(*key)
         started = time.perf_counter()
         try:
-            yield
+            return await run(statement, params)
         except BaseException as error:
             if span is not None:
                 span.set_attribute("error.type", type(error).__qualname__)
                 span.set_status(trace.StatusCode.ERROR)
             raise
         finally:
-            if self.metrics is not None:
-                child = self._children.get((operation, table))
-                if child is None:
-                    child = self.metrics.statement_duration.labels(self.system, operation, table)
-                    self._children[(operation, table)] = child
-                child.observe(time.perf_counter() - started)
-            if span is not None:
-                span.end()
+            self._ended(key, started, span)
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        with self._observed(statement):
-            return await self.database.fetch(statement, params)
+        return await self._run(self.database.fetch, statement, params)
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        with self._observed(statement):
-            return await self.database.write(statement, params)
+        return await self._run(self.database.write, statement, params)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -125,5 +135,4 @@ class _ObservedTransaction:
         self.transaction = transaction
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        with self.database._observed(statement):
-            return await self.transaction.write(statement, params)
+        return await self.database._run(self.transaction.write, statement, params)

@@ -5,8 +5,11 @@ OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
 `otlp`. The exporter is OTLP over HTTP (protobuf) and reads its own OTEL_EXPORTER_OTLP_*
 variables (endpoint, headers, timeout). Sampling follows OTEL_TRACES_SAMPLER and
 OTEL_TRACES_SAMPLER_ARG when they are set; otherwise DEFAULT_SAMPLING_RATIO of the traces
-this server starts, and every trace a caller's `traceparent` says it samples. Spans are
-exported in batches from a thread of their own, never on a request's path.
+this server starts, and every trace a caller's `traceparent` says it samples. That default
+is applied by the request middleware before any span exists (`Tracing.root_ratio`; the
+provider then samples every root it is asked for): an unsampled request costs a random
+number, not a span. Spans are exported in batches from a thread of their own, never on a
+request's path.
 
 FastAPI's own telemetry (`FastAPI(telemetry=...)`) is not used: its server span records the
 query string's values (`url.query`) and its logs the input of a rejected request, which this
@@ -18,12 +21,14 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler
+from opentelemetry.trace import Tracer
 
 DEFAULT_SAMPLING_RATIO: Final = 0.01
 SERVICE_NAME: Final = "todo-api"
@@ -63,10 +68,26 @@ def _exporter(name: str) -> SpanExporter:
 
 
 def _sampler(environ: Mapping[str, str]) -> Sampler | None:
-    """The default sampler, or None to let the SDK read OTEL_TRACES_SAMPLER itself."""
+    """None to let the SDK read OTEL_TRACES_SAMPLER itself; else the caller's decision, and
+    every root: the middleware chose the roots (root_ratio_of)."""
     if environ.get("OTEL_TRACES_SAMPLER"):
         return None
-    return ParentBased(TraceIdRatioBased(DEFAULT_SAMPLING_RATIO))
+    return ParentBased(ALWAYS_ON)
+
+
+def root_ratio_of(environ: Mapping[str, str]) -> float | None:
+    """The share of requests without a `traceparent` the middleware traces, or None when
+    OTEL_TRACES_SAMPLER decides (every request is then offered to the SDK's sampler)."""
+    return None if environ.get("OTEL_TRACES_SAMPLER") else DEFAULT_SAMPLING_RATIO
+
+
+@dataclass(frozen=True)
+class Tracing:
+    """A tracer, and the share of new traces the middleware starts (None: all, and the
+    tracer's sampler decides)."""
+
+    tracer: Tracer
+    root_ratio: float | None = None
 
 
 def provider_from(
@@ -90,3 +111,13 @@ def provider_from(
 def process_provider() -> TracerProvider | None:
     """This process's provider, made once from its environment (one exporter thread)."""
     return provider_from(os.environ)
+
+
+def tracing_for(provider: TracerProvider | None) -> Tracing | None:
+    """Tracing with `provider` (a test's), or with the process's from its environment."""
+    if provider is not None:
+        return Tracing(provider.get_tracer("backend"))
+    provider = process_provider()
+    if provider is None:
+        return None
+    return Tracing(provider.get_tracer("backend"), root_ratio_of(os.environ))
