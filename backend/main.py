@@ -106,6 +106,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # install_docs_pages serves both pages without a CDN
         redoc_url=None,
+        # FastAPI's own telemetry records query values and rejected input (telemetry/
+        # tracing.py says why this server has its own); off, it is also not asked per
+        # request whether a provider has been configured meanwhile.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     # Serve the committed contract, not a schema re-derived from the handlers.
     app.openapi = lambda: contract  # type: ignore[method-assign]

@@ -89,6 +89,7 @@ class Telemetry:
         else:
             token = otel_context.attach(parent) if parent is not None else None
         metrics = self.metrics
+        active: Any = None
         if metrics is not None:
             active = self._in_flight.get(method)
             if active is None:
