@@ -11,6 +11,7 @@ arrived, everything an earlier request would have exported is in.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 import uuid
@@ -279,5 +280,34 @@ def test_the_default_sampler_takes_one_trace_in_a_hundred_and_follows_the_caller
             assert [child.is_recording() for child in children] == [sampled] * 100
             for child in children:
                 child.end()
+    finally:
+        provider.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("variables", "service"),
+    [
+        ({}, tracing.SERVICE_NAME),
+        ({"OTEL_SERVICE_NAME": "billing"}, "billing"),
+        (
+            {"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test, service.name=billing"},
+            "billing",
+        ),
+        ({"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"}, tracing.SERVICE_NAME),
+    ],
+    ids=["default", "service-name", "resource-attributes", "other-attributes"],
+)
+def test_the_service_is_named_by_the_operator_or_else_todo_api(
+    variables: dict[str, str], service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK reads the resource's variables from the process's environment.
+    for name in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    provider = provider_from(os.environ, processors=(SimpleSpanProcessor(InMemorySpanExporter()),))
+    assert provider is not None
+    try:
+        assert provider.resource.attributes["service.name"] == service
     finally:
         provider.shutdown()
