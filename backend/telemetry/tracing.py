@@ -90,6 +90,15 @@ class Tracing:
     root_ratio: float | None = None
 
 
+def _names_service(environ: Mapping[str, str]) -> bool:
+    """Whether the operator names the service: the SDK reads those variables itself, and
+    the default given here would otherwise replace OTEL_RESOURCE_ATTRIBUTES' service.name."""
+    if environ.get("OTEL_SERVICE_NAME"):
+        return True
+    pairs = environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",")
+    return any(pair.split("=", 1)[0].strip() == "service.name" for pair in pairs)
+
+
 def provider_from(
     environ: Mapping[str, str], processors: tuple[SpanProcessor, ...] = ()
 ) -> TracerProvider | None:
@@ -98,7 +107,7 @@ def provider_from(
     names = exporter_names(environ)
     if not names and not processors:
         return None
-    attributes = {} if environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE_NAME}
+    attributes = {} if _names_service(environ) else {"service.name": SERVICE_NAME}
     provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler(environ))
     for name in names:
         provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
