@@ -28,7 +28,7 @@ from backend.routes import health, tasks
 from backend.settings import Settings
 from backend.storage.factory import connect
 from backend.storage.schema import upgrade_to_head
-from backend.telemetry import multiprocess, pool, tracing
+from backend.telemetry import gauges, multiprocess, tracing
 from backend.telemetry.exposition import MetricsPage
 from backend.telemetry.metrics import Metrics
 from backend.telemetry.middleware import Telemetry
@@ -89,7 +89,7 @@ def create_app(
                 if metrics is not None:
                     if metrics.shared_directory is not None:
                         running.enter_context(multiprocess.sharing(metrics.shared_directory))
-                    await running.enter_async_context(pool.sampling(database, metrics))
+                    await running.enter_async_context(gauges.sampling(database, metrics))
                 await running.enter_async_context(relay.running(database, settings, metrics))
                 yield
         finally:

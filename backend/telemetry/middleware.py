@@ -57,7 +57,6 @@ class Telemetry:
         self.root_ratio = tracing.root_ratio if tracing is not None else None
         self.route_of = route_of
         self._durations: dict[tuple[str, str, int], Any] = {}
-        self._in_flight: dict[str, Any] = {}
 
     def _duration(self, method: str, route: str, status: int) -> Any:
         key = (method, route, status)
@@ -89,12 +88,9 @@ class Telemetry:
         else:
             token = otel_context.attach(parent) if parent is not None else None
         metrics = self.metrics
-        active: Any = None
         if metrics is not None:
-            active = self._in_flight.get(method)
-            if active is None:
-                active = self._in_flight[method] = metrics.active_requests.labels(method)
-            active.inc()
+            in_flight = metrics.in_flight
+            in_flight[method] = in_flight.get(method, 0) + 1
         status = 500  # what the client gets when the app raises before answering
 
         async def send_observed(message: Message) -> None:
@@ -114,7 +110,7 @@ class Telemetry:
             seconds = time.perf_counter() - started
             route = self.route_of(scope)
             if metrics is not None:
-                active.dec()
+                in_flight[method] -= 1
                 self._duration(method, route, status).observe(seconds)
                 if status in PRECONDITION_STATUSES:
                     metrics.precondition_failures.labels(route, str(status)).inc()
