@@ -31,7 +31,8 @@ from backend.storage.schema import upgrade_to_head
 from backend.telemetry import gauges, multiprocess, tracing
 from backend.telemetry.exposition import MetricsPage
 from backend.telemetry.metrics import Metrics
-from backend.telemetry.middleware import Telemetry
+from backend.telemetry.middleware import TraceRequests
+from backend.telemetry.requests import RequestMetrics
 from backend.telemetry.statements import ObservedDatabase
 
 logger = logging.getLogger(__name__)
@@ -147,14 +148,14 @@ def create_app(
             allow_credentials=settings.cors_allow_credentials,
         )
         app.add_middleware(Cors, policy=policy)
-    # Outside everything else, so that its id and line cover every answer.
+    # Outside everything else, so that its id and line cover every answer; it tells the
+    # metrics of each request too.
     fixed_paths = _fixed_paths(app, health.router)
-    app.add_middleware(AccessLog, fixed_paths=fixed_paths)
-    if metrics is not None or tracer is not None:
+    observer = RequestMetrics(metrics) if metrics is not None else None
+    app.add_middleware(AccessLog, fixed_paths=fixed_paths, observer=observer)
+    if traced is not None:
         # Outermost: the access line is written inside the request's span.
-        app.add_middleware(
-            Telemetry, metrics=metrics, tracing=traced, route_of=RouteOf(fixed_paths)
-        )
+        app.add_middleware(TraceRequests, tracing=traced, route_of=RouteOf(fixed_paths))
     return app
 
 

@@ -59,16 +59,29 @@ def otlp_receiver() -> Iterator[str]:
         server.server_close()
 
 
-def environments(endpoint: str, metrics_directory: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Telemetry off; telemetry on at its defaults, as a server of several workers runs."""
+PARTS = ("all", "metrics", "tracing", "metrics-in-memory")
+
+
+def environments(
+    endpoint: str, metrics_directory: Path, part: str = "all"
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Telemetry off; telemetry on at its defaults, as a server of several workers runs (or
+    one `part` of it: metrics alone, in the workers' shared files or in memory as one
+    process keeps them; tracing alone)."""
     off = {"METRICS_PATH": "", "OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "none"}
-    on = {
+    metrics = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
+    tracing = {
         "OTEL_SDK_DISABLED": "false",
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
         "OTEL_TRACES_SAMPLER": "",  # the server's default rate
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
     }
+    on = {
+        "all": {**metrics, **tracing},
+        "metrics": {**off, "METRICS_PATH": "/metrics", **metrics},
+        "metrics-in-memory": {**off, "METRICS_PATH": "/metrics"},
+        "tracing": {**off, **tracing},
+    }[part]
     return off, on
 
 
@@ -84,8 +97,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch", type=int, default=40, help="requests per batch (40)")
     parser.add_argument("--warmup", type=int, default=60, help="requests of each operation first")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
+    parser.add_argument(
+        "--part", choices=PARTS, default="all", help="all of telemetry (the verdict), or a part"
+    )
     arguments = parser.parse_args(argv)
-    print("== telemetry's cost: this tree with telemetry on at its defaults against it off")
+    print(f"== telemetry's cost ({arguments.part}): this tree with it on against it off")
     try:
         with (
             tempfile.TemporaryDirectory(prefix="bench-telemetry-") as scratch_name,
@@ -100,7 +116,7 @@ def main(argv: list[str]) -> int:
                 OFF,
                 [],
                 limit=LIMIT,
-                environments=environments(endpoint, scratch / "metrics"),
+                environments=environments(endpoint, scratch / "metrics", arguments.part),
             )
     except CannotMeasure as error:
         print(f"bench-telemetry cannot measure: {error}", file=sys.stderr)

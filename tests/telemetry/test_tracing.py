@@ -29,7 +29,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFl
 from starlette.types import Message, Receive, Scope, Send
 
 from backend.telemetry import tracing
-from backend.telemetry.middleware import Telemetry
+from backend.telemetry.middleware import TraceRequests
 from backend.telemetry.tracing import TracingConfigurationError, exporter_names, provider_from
 from tests.conftest import SECRET, new_owner, token_for
 from tests.support.live_server import LiveServer, live_server, own_database
@@ -279,9 +279,8 @@ async def test_the_default_takes_one_request_in_a_hundred_and_follows_the_caller
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    middleware = Telemetry(
+    middleware = TraceRequests(
         answer,
-        metrics=None,
         tracing=tracing.Tracing(tracer, tracing.root_ratio_of({})),
         route_of=lambda _scope: "/",
     )
