@@ -2,10 +2,12 @@
 
 The same tree measured side by side in two processes, as the performance budget measures two
 trees (bench.budget, bench.paired): one with telemetry off (METRICS_PATH empty, no tracing),
-one with it on at its defaults, as four workers run it: metrics in prometheus_client's
-multiprocess files, tracing exported over OTLP/HTTP to a receiver of this process at the
-default sampling rate (1 % of the traces the server starts). A cell fails when the median of
-its pairs' ratios is over LIMIT (5 %) and its 95 % interval starts above 1.
+one with it on at its defaults: metrics on, tracing exported over OTLP/HTTP to a receiver of
+this process at the default sampling rate (1 % of the traces the server starts). A cell
+fails when the median of its pairs' ratios is over LIMIT (5 %) and its 95 % interval starts
+above 1. `--part` measures one part instead, for its figures: the metrics alone, in memory
+(one process) or in the files several workers share (`workers`: with tracing, as
+`uvicorn --workers` runs it), or tracing alone.
 """
 
 from __future__ import annotations
@@ -59,27 +61,29 @@ def otlp_receiver() -> Iterator[str]:
         server.server_close()
 
 
-PARTS = ("all", "metrics", "tracing", "metrics-in-memory")
+PARTS = ("all", "workers", "metrics", "metrics-shared", "tracing")
 
 
 def environments(
     endpoint: str, metrics_directory: Path, part: str = "all"
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Telemetry off; telemetry on at its defaults, as a server of several workers runs (or
-    one `part` of it: metrics alone, in the workers' shared files or in memory as one
-    process keeps them; tracing alone)."""
+    """Telemetry off; telemetry on at its defaults in one process (`all`), as several workers
+    run it (`workers`: the metrics in shared files), or one part: the metrics alone, in
+    memory or shared, tracing alone."""
     off = {"METRICS_PATH": "", "OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "none"}
-    metrics = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
+    shared = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
     tracing = {
         "OTEL_SDK_DISABLED": "false",
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
         "OTEL_TRACES_SAMPLER": "",  # the server's default rate
     }
+    metrics_on = {**off, "METRICS_PATH": "/metrics"}
     on = {
-        "all": {**metrics, **tracing},
-        "metrics": {**off, "METRICS_PATH": "/metrics", **metrics},
-        "metrics-in-memory": {**off, "METRICS_PATH": "/metrics"},
+        "all": {**metrics_on, **tracing},
+        "workers": {**metrics_on, **shared, **tracing},
+        "metrics": metrics_on,
+        "metrics-shared": {**metrics_on, **shared},
         "tracing": {**off, **tracing},
     }[part]
     return off, on

@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.http.access_log import HTTP_METHODS, NO_ROUTE
-from backend.telemetry.tracing import Tracing
+from backend.telemetry.tracing import Tracing, recording
 
 _TRACE_HEADERS: Final = frozenset({b"traceparent", b"tracestate"})
 
@@ -61,6 +61,7 @@ class TraceRequests:
             attributes={"http.request.method": method, "url.scheme": scope["scheme"]},
         )
         token = otel_context.attach(trace.set_span_in_context(span, parent))
+        recorded = recording.set(span.is_recording())
         status = 500  # what the client gets when the app raises before answering
 
         async def send_observed(message: Message) -> None:
@@ -83,4 +84,5 @@ class TraceRequests:
             if status >= 500:
                 span.set_status(StatusCode.ERROR)
             span.end()
+            recording.reset(recorded)
             otel_context.detach(token)

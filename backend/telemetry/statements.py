@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 
 from backend.storage.database import Database, PoolStatistics, Row, Statement, Transaction
 from backend.telemetry.metrics import Metrics
+from backend.telemetry.tracing import recording
 
 # Parentheses, verbs and the words before a table: the statement is the first verb outside
 # any parenthesis (a WITH's expressions are inside theirs), its table the first name after
@@ -66,7 +67,7 @@ class ObservedDatabase(Database):
 
     def _span(self, operation: str, table: str) -> Span | None:
         """A child span of the request's, when the request is traced."""
-        if self.tracer is None or not trace.get_current_span().is_recording():
+        if self.tracer is None or not recording.get():
             return None
         return self.tracer.start_span(
             f"{operation} {table}",

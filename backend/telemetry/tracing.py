@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Final
 
@@ -79,6 +80,11 @@ def root_ratio_of(environ: Mapping[str, str]) -> float | None:
     """The share of requests without a `traceparent` the middleware traces, or None when
     OTEL_TRACES_SAMPLER decides (every request is then offered to the SDK's sampler)."""
     return None if environ.get("OTEL_TRACES_SAMPLER") else DEFAULT_SAMPLING_RATIO
+
+
+recording: ContextVar[bool] = ContextVar("recording", default=False)
+"""Whether the request being served is recorded (sampled): a statement asks this rather than
+OpenTelemetry's context, five function calls deep."""
 
 
 @dataclass(frozen=True)
