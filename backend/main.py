@@ -28,10 +28,11 @@ from backend.routes import health, tasks
 from backend.settings import Settings
 from backend.storage.factory import connect
 from backend.storage.schema import upgrade_to_head
-from backend.telemetry import multiprocess, pool, tracing
+from backend.telemetry import gauges, multiprocess, tracing
 from backend.telemetry.exposition import MetricsPage
 from backend.telemetry.metrics import Metrics
-from backend.telemetry.middleware import Telemetry
+from backend.telemetry.middleware import TraceRequests
+from backend.telemetry.requests import RequestMetrics
 from backend.telemetry.statements import ObservedDatabase
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def create_app(
                 if metrics is not None:
                     if metrics.shared_directory is not None:
                         running.enter_context(multiprocess.sharing(metrics.shared_directory))
-                    await running.enter_async_context(pool.sampling(database, metrics))
+                    await running.enter_async_context(gauges.sampling(database, metrics))
                 await running.enter_async_context(relay.running(database, settings, metrics))
                 yield
         finally:
@@ -106,6 +107,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # install_docs_pages serves both pages without a CDN
         redoc_url=None,
+        # FastAPI's own telemetry records query values and rejected input (telemetry/
+        # tracing.py says why this server has its own); off, it is also not asked per
+        # request whether a provider has been configured meanwhile.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     # Serve the committed contract, not a schema re-derived from the handlers.
     app.openapi = lambda: contract  # type: ignore[method-assign]
@@ -143,14 +148,14 @@ def create_app(
             allow_credentials=settings.cors_allow_credentials,
         )
         app.add_middleware(Cors, policy=policy)
-    # Outside everything else, so that its id and line cover every answer.
+    # Outside everything else, so that its id and line cover every answer; it tells the
+    # metrics of each request too.
     fixed_paths = _fixed_paths(app, health.router)
-    app.add_middleware(AccessLog, fixed_paths=fixed_paths)
-    if metrics is not None or tracer is not None:
+    observer = RequestMetrics(metrics) if metrics is not None else None
+    app.add_middleware(AccessLog, fixed_paths=fixed_paths, observer=observer)
+    if traced is not None:
         # Outermost: the access line is written inside the request's span.
-        app.add_middleware(
-            Telemetry, metrics=metrics, tracing=traced, route_of=RouteOf(fixed_paths)
-        )
+        app.add_middleware(TraceRequests, tracing=traced, route_of=RouteOf(fixed_paths))
     return app
 
 

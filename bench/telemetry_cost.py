@@ -2,10 +2,12 @@
 
 The same tree measured side by side in two processes, as the performance budget measures two
 trees (bench.budget, bench.paired): one with telemetry off (METRICS_PATH empty, no tracing),
-one with it on at its defaults, as four workers run it: metrics in prometheus_client's
-multiprocess files, tracing exported over OTLP/HTTP to a receiver of this process at the
-default sampling rate (1 % of the traces the server starts). A cell fails when the median of
-its pairs' ratios is over LIMIT (5 %) and its 95 % interval starts above 1.
+one with it on at its defaults: metrics on, tracing exported over OTLP/HTTP to a receiver of
+this process at the default sampling rate (1 % of the traces the server starts). A cell
+fails when the median of its pairs' ratios is over LIMIT (5 %) and its 95 % interval starts
+above 1. `--part` measures one part instead, for its figures: the metrics alone, in memory
+(one process) or in the files several workers share (`workers`: with tracing, as
+`uvicorn --workers` runs it), or tracing alone.
 """
 
 from __future__ import annotations
@@ -59,16 +61,31 @@ def otlp_receiver() -> Iterator[str]:
         server.server_close()
 
 
-def environments(endpoint: str, metrics_directory: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Telemetry off; telemetry on at its defaults, as a server of several workers runs."""
+PARTS = ("all", "workers", "metrics", "metrics-shared", "tracing")
+
+
+def environments(
+    endpoint: str, metrics_directory: Path, part: str = "all"
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Telemetry off; telemetry on at its defaults in one process (`all`), as several workers
+    run it (`workers`: the metrics in shared files), or one part: the metrics alone, in
+    memory or shared, tracing alone."""
     off = {"METRICS_PATH": "", "OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "none"}
-    on = {
+    shared = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
+    tracing = {
         "OTEL_SDK_DISABLED": "false",
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
         "OTEL_TRACES_SAMPLER": "",  # the server's default rate
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory),
     }
+    metrics_on = {**off, "METRICS_PATH": "/metrics"}
+    on = {
+        "all": {**metrics_on, **tracing},
+        "workers": {**metrics_on, **shared, **tracing},
+        "metrics": metrics_on,
+        "metrics-shared": {**metrics_on, **shared},
+        "tracing": {**off, **tracing},
+    }[part]
     return off, on
 
 
@@ -84,8 +101,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch", type=int, default=40, help="requests per batch (40)")
     parser.add_argument("--warmup", type=int, default=60, help="requests of each operation first")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
+    parser.add_argument(
+        "--part", choices=PARTS, default="all", help="all of telemetry (the verdict), or a part"
+    )
     arguments = parser.parse_args(argv)
-    print("== telemetry's cost: this tree with telemetry on at its defaults against it off")
+    print(f"== telemetry's cost ({arguments.part}): this tree with it on against it off")
     try:
         with (
             tempfile.TemporaryDirectory(prefix="bench-telemetry-") as scratch_name,
@@ -100,7 +120,7 @@ def main(argv: list[str]) -> int:
                 OFF,
                 [],
                 limit=LIMIT,
-                environments=environments(endpoint, scratch / "metrics"),
+                environments=environments(endpoint, scratch / "metrics", arguments.part),
             )
     except CannotMeasure as error:
         print(f"bench-telemetry cannot measure: {error}", file=sys.stderr)

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import Final
+from typing import Final, Protocol
 
 from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +23,9 @@ from backend.http.log_redaction import looks_like_jwt
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
+_TRACEPARENT_HEADER_BYTES: Final = b"traceparent"
+# W3C Trace Context: version-trace_id-parent_id-flags; an all-zero trace id is invalid.
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 MAX_REQUEST_ID_LENGTH: Final = 64
 # A caller's id is kept when it is a short token of safe characters (a UUID, a load
 # balancer's trace id); anything else is replaced, so a log line never carries what a
@@ -50,12 +53,16 @@ def request_id_from(supplied: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def _supplied_request_id(scope: Scope) -> str | None:
+def _supplied_ids(scope: Scope) -> tuple[str | None, str | None]:
+    """The caller's `X-Request-ID`, and the trace id of its `traceparent` (when well formed)."""
+    request_id = trace_id = None
     for name, value in scope.get("headers", ()):
         if name == _REQUEST_ID_HEADER_BYTES:
-            decoded: str = value.decode("latin-1")
-            return decoded
-    return None
+            request_id = value.decode("latin-1")
+        elif name == _TRACEPARENT_HEADER_BYTES:
+            parent = _TRACEPARENT.fullmatch(value.decode("latin-1").strip())
+            trace_id = parent.group(1) if parent else None
+    return request_id, trace_id
 
 
 def request_id_of(scope: Scope) -> str | None:
@@ -83,25 +90,43 @@ class RouteOf:
 
 
 def current_trace_id() -> str | None:
-    """The trace the request belongs to (the caller's `traceparent`, or the server's span),
-    as the 32 hex digits tracing tools show; None outside any trace."""
+    """The trace of the span the server is in, as the 32 hex digits tracing tools show;
+    None outside any."""
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None
 
 
+class RequestObserver(Protocol):
+    """Another reader of each request's method, route, status and duration (the metrics):
+    told here, where they are known already, rather than by a middleware of its own."""
+
+    def started(self, method: str) -> None: ...
+
+    def finished(self, method: str, route: str, status: int, seconds: float) -> None: ...
+
+
 class AccessLog:
     """Gives each request an id, echoes it in `X-Request-ID`, logs one line per request,
-    with the route (RouteOf) and, inside a trace, its id."""
+    with the route (RouteOf) and its trace (the server's span's, else the caller's
+    `traceparent`'s); tells the `observer` of each request."""
 
-    def __init__(self, app: ASGIApp, *, fixed_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        fixed_paths: Iterable[str] = (),
+        observer: RequestObserver | None = None,
+    ) -> None:
         self.app = app
         self.route_of = RouteOf(fixed_paths)
+        self.observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(_supplied_request_id(scope))
+        supplied_id, callers_trace = _supplied_ids(scope)
+        request_id = request_id_from(supplied_id)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (_REQUEST_ID_HEADER_BYTES, request_id.encode())
         status = 500  # what the client gets when the app raises before answering
@@ -113,14 +138,20 @@ class AccessLog:
                 message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
+        method = scope["method"] if scope["method"] in HTTP_METHODS else "OTHER"
+        observer = self.observer
+        if observer is not None:
+            observer.started(method)
         context = current_request_id.set(request_id)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            method = scope["method"] if scope["method"] in HTTP_METHODS else "OTHER"
+            seconds = time.perf_counter() - started
+            duration_ms = round(seconds * 1000, 2)
             route = self.route_of(scope)
+            if observer is not None:
+                observer.finished(method, route, status, seconds)
             if access_logger.isEnabledFor(logging.INFO):
                 # Made here rather than by `access_logger.info`, which first walks the stack
                 # for the caller's file and line, on every request, for fields no line shows.
@@ -130,7 +161,7 @@ class AccessLog:
                     "route": route,
                     "status": status,
                     "duration_ms": duration_ms,
-                    "trace_id": current_trace_id(),
+                    "trace_id": current_trace_id() or callers_trace,
                 }
                 arguments = (method, route, status, duration_ms)
                 access_logger.handle(

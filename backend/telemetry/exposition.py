@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.storage.database import DatabaseUnavailable, Row
+from backend.telemetry.gauges import publish_in_flight
 from backend.telemetry.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class MetricsPage:
         self.backlog = backlog
 
     async def respond(self, _request: Request) -> Response:
+        publish_in_flight(self.metrics)  # this worker's, now; the others' of the last second
         if self.metrics.shared_directory is None:
             workers = _workers(self.metrics)
         else:  # files of every worker: read off the event loop

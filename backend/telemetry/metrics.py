@@ -41,9 +41,12 @@ class Metrics:
             buckets=REQUEST_BUCKETS,
             registry=registry,
         )
+        # Requests in flight by method, counted here per request and written to the gauge
+        # by telemetry/gauges.py.
+        self.in_flight: dict[str, int] = {}
         self.active_requests = Gauge(
             "http_server_active_requests",
-            "Number of active HTTP server requests.",
+            "Number of active HTTP server requests (each worker's, written every second).",
             ("http_request_method",),
             multiprocess_mode="livesum",
             registry=registry,

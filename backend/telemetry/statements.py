@@ -11,7 +11,7 @@ import contextlib
 import functools
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
 from opentelemetry import trace
@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 
 from backend.storage.database import Database, PoolStatistics, Row, Statement, Transaction
 from backend.telemetry.metrics import Metrics
+from backend.telemetry.tracing import recording
 
 # Parentheses, verbs and the words before a table: the statement is the first verb outside
 # any parenthesis (a WITH's expressions are inside theirs), its table the first name after
@@ -66,7 +67,7 @@ class ObservedDatabase(Database):
 
     def _span(self, operation: str, table: str) -> Span | None:
         """A child span of the request's, when the request is traced."""
-        if self.tracer is None or not trace.get_current_span().is_recording():
+        if self.tracer is None or not recording.get():
             return None
         return self.tracer.start_span(
             f"{operation} {table}",
@@ -88,31 +89,37 @@ class ObservedDatabase(Database):
         if span is not None:
             span.end()
 
-    async def _run(
-        self,
-        run: Callable[[Statement, Mapping[str, Any]], Awaitable[list[Row]]],
-        statement: Statement,
-        params: Mapping[str, Any],
-    ) -> list[Row]:
-        # Written out rather than a context manager: this is on every statement's path.
+    def _failed(self, span: Span | None, error: BaseException) -> None:
+        if span is not None:
+            span.set_attribute("error.type", type(error).__qualname__)
+            span.set_status(trace.StatusCode.ERROR)
+
+    # fetch, write and the transaction's write are written out alike rather than through a
+    # shared coroutine or a context manager: each layer costs every statement a microsecond.
+
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         key = operation_of(statement.sql)
         span = self._span(*key)
         started = time.perf_counter()
         try:
-            return await run(statement, params)
+            return await self.database.fetch(statement, params)
         except BaseException as error:
-            if span is not None:
-                span.set_attribute("error.type", type(error).__qualname__)
-                span.set_status(trace.StatusCode.ERROR)
+            self._failed(span, error)
             raise
         finally:
             self._ended(key, started, span)
 
-    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return await self._run(self.database.fetch, statement, params)
-
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return await self._run(self.database.write, statement, params)
+        key = operation_of(statement.sql)
+        span = self._span(*key)
+        started = time.perf_counter()
+        try:
+            return await self.database.write(statement, params)
+        except BaseException as error:
+            self._failed(span, error)
+            raise
+        finally:
+            self._ended(key, started, span)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -135,4 +142,13 @@ class _ObservedTransaction:
         self.transaction = transaction
 
     async def write(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return await self.database._run(self.transaction.write, statement, params)
+        key = operation_of(statement.sql)
+        span = self.database._span(*key)
+        started = time.perf_counter()
+        try:
+            return await self.transaction.write(statement, params)
+        except BaseException as error:
+            self.database._failed(span, error)
+            raise
+        finally:
+            self.database._ended(key, started, span)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Final
 
@@ -81,6 +82,11 @@ def root_ratio_of(environ: Mapping[str, str]) -> float | None:
     return None if environ.get("OTEL_TRACES_SAMPLER") else DEFAULT_SAMPLING_RATIO
 
 
+recording: ContextVar[bool] = ContextVar("recording", default=False)
+"""Whether the request being served is recorded (sampled): a statement asks this rather than
+OpenTelemetry's context, five function calls deep."""
+
+
 @dataclass(frozen=True)
 class Tracing:
     """A tracer, and the share of new traces the middleware starts (None: all, and the
@@ -88,6 +94,15 @@ class Tracing:
 
     tracer: Tracer
     root_ratio: float | None = None
+
+
+def _names_service(environ: Mapping[str, str]) -> bool:
+    """Whether the operator names the service: the SDK reads those variables itself, and
+    the default given here would otherwise replace OTEL_RESOURCE_ATTRIBUTES' service.name."""
+    if environ.get("OTEL_SERVICE_NAME"):
+        return True
+    pairs = environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",")
+    return any(pair.split("=", 1)[0].strip() == "service.name" for pair in pairs)
 
 
 def provider_from(
@@ -98,7 +113,7 @@ def provider_from(
     names = exporter_names(environ)
     if not names and not processors:
         return None
-    attributes = {} if environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE_NAME}
+    attributes = {} if _names_service(environ) else {"service.name": SERVICE_NAME}
     provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler(environ))
     for name in names:
         provider.add_span_processor(BatchSpanProcessor(_exporter(name)))

@@ -225,3 +225,34 @@ async def test_json_lines_when_log_format_is_json(
     assert error["request_id"] == failed.headers["x-request-id"]
     assert "RuntimeError" in error["exception"]
     assert token not in output and owner not in json.dumps(line)
+
+
+@pytest.mark.parametrize(
+    ("traceparent", "logged"),
+    [
+        (
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+        ),
+        (
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+        ),
+        ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", None),  # invalid: all zero
+        ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", None),  # upper case
+        ("not a traceparent at all, eyJhbGciOiJIUzI1NiJ9", None),
+    ],
+)
+async def test_without_tracing_the_line_names_the_callers_trace(
+    text_client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    traceparent: str,
+    logged: str | None,
+) -> None:
+    """A server that exports no spans still names the caller's trace, so its lines join the
+    caller's; anything but a well-formed W3C traceparent names none."""
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    caplog.clear()
+    await text_client.get("/livez", headers={"traceparent": traceparent})
+    [record] = access_records(caplog)
+    assert getattr(record, "trace_id", None) == logged
