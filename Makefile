@@ -17,7 +17,7 @@ MOCK_PORT ?= 4010
 # batch.
 PYTEST_WORKERS ?= 4
 
-.PHONY: help install run mock token test lint lint-contract client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check bench-telemetry lock clean
+.PHONY: help install run mock token test lint lint-contract lint-rules client-check client docs-screenshot codegen contract-diff fuzz security mutate bench bench-check bench-telemetry lock clean
 
 # node and npm are not needed to run the API: the targets that use them (contract lint, the
 # TypeScript client) skip with the reason where they are missing; under CI=true they fail.
@@ -33,7 +33,7 @@ help:
 	@echo "make mock      serve the contract's examples without the server (Prism, http://127.0.0.1:$(MOCK_PORT))"
 	@echo "make token     print a development token (USER_ID=alice by default)"
 	@echo "make test      make lint, the contract gate, the whole test suite, the performance budget"
-	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly) + squawk"
+	@echo "make lint      ruff + mypy + codegen --check + contract lint (Spectral, Redocly) + squawk + promtool"
 	@echo "make client    regenerate clients/typescript/src/schema.d.ts from openapi/"
 	@echo "make docs-screenshot  retake docs/swagger-ui-try-it-out.png with the browser test"
 	@echo "make codegen   regenerate openapi/ and generated/ from specs/"
@@ -81,7 +81,7 @@ test: lint
 token: $(RUNTIME_STAMP) .env
 	@$(PY) -m backend.auth.mint_token $(or $(USER_ID),alice)
 
-lint: $(STAMP) lint-contract client-check
+lint: $(STAMP) lint-contract client-check lint-rules
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -122,6 +122,20 @@ client:
 
 mock:
 	$(call without_node,the mock of the contract)
+endif
+
+# The Prometheus rules (ops/prometheus/): checked and unit-tested by promtool, from Debian's
+# prometheus package; without it they skip with the reason, under CI=true they fail.
+HAVE_PROMTOOL := $(shell command -v promtool >/dev/null 2>&1 && echo yes)
+ifeq ($(HAVE_PROMTOOL),yes)
+lint-rules:
+	@echo "== Prometheus rules: promtool check rules, then their unit tests (ops/prometheus/)"
+	promtool check rules ops/prometheus/rules/*.yml
+	promtool test rules ops/prometheus/tests/*.yml
+else
+lint-rules:
+	@case "$${CI:-}" in 1|true|yes) echo "CI must run the Prometheus rules' check, but promtool is missing (.ci/run installs it)"; exit 1;; esac
+	@echo "== SKIPPED the Prometheus rules' check: promtool not found (Debian: apt-get install prometheus)"
 endif
 
 codegen: $(STAMP)
