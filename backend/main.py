@@ -91,7 +91,9 @@ def create_app(
                     if metrics.shared_directory is not None:
                         running.enter_context(multiprocess.sharing(metrics.shared_directory))
                     await running.enter_async_context(gauges.sampling(database, metrics))
-                await running.enter_async_context(relay.running(database, settings, metrics))
+                await running.enter_async_context(
+                    relay.running(database, settings, metrics, tracer)
+                )
                 yield
         finally:
             if isinstance(verifier, JwksVerifier):

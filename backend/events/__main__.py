@@ -22,6 +22,7 @@ from backend.events.operations import Operations
 from backend.events.relay import Relay
 from backend.settings import Settings
 from backend.storage.factory import connect
+from backend.telemetry import tracing
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,10 +52,15 @@ async def _relay(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # Traced as the server is, from the OTEL_* variables: a delivery continues its write's trace.
+    traced = tracing.tracing_for(None)
     try:
-        await Relay(database, settings).run(stop)
+        await Relay(database, settings, tracer=traced.tracer if traced else None).run(stop)
     finally:
         await database.close()
+        provider = tracing.process_provider()
+        if provider is not None:
+            await asyncio.to_thread(provider.force_flush)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,12 +26,13 @@ USER_AGENT: Final = "todo-api-webhooks/1"
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an attempt got: `delivered`, `gone` (410), or `retry` (after `retry_after`
-    seconds at least, when the receiver said so)."""
+    seconds at least, when the receiver said so); without an answer, the error's class."""
 
     verdict: Literal["delivered", "gone", "retry"]
     status: int | None
     error: str
     retry_after: float | None = None
+    cause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +83,17 @@ def _outcome(response: httpx.Response) -> Outcome:
 
 
 async def attempt(
-    client: httpx.AsyncClient, endpoint: WebhookEndpoint, event_id: str, body: bytes
+    client: httpx.AsyncClient,
+    endpoint: WebhookEndpoint,
+    event_id: str,
+    body: bytes,
+    trace_headers: Mapping[str, str] | None = None,
 ) -> Outcome:
-    """POST the body to the endpoint, signed now with each of its secrets."""
+    """POST the body to the endpoint, signed now with each of its secrets; with the
+    attempt's `traceparent` when it is traced."""
     timestamp = int(datetime.now(UTC).timestamp())
     headers = {
+        **(trace_headers or {}),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": event_id,
@@ -95,7 +103,10 @@ async def attempt(
     try:
         async with client.stream("POST", endpoint.url, content=body, headers=headers) as answer:
             return _outcome(answer)
-    except httpx.TimeoutException:
-        return Outcome("retry", None, "no answer within WEBHOOK_TIMEOUT_SECONDS")
+    except httpx.TimeoutException as error:
+        return Outcome(
+            "retry", None, "no answer within WEBHOOK_TIMEOUT_SECONDS", cause=type(error).__name__
+        )
     except httpx.HTTPError as error:
-        return Outcome("retry", None, f"{type(error).__name__}: {error}"[:200])
+        cause = type(error).__name__
+        return Outcome("retry", None, f"{cause}: {error}"[:200], cause=cause)

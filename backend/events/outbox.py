@@ -54,6 +54,8 @@ EVENT_COLUMNS = (
     events.c.occurred_at,
     events.c.recorded_at,
     events.c.task,
+    # Not the body's: the delivery's span continues this trace (events/delivery_trace.py).
+    events.c.trace_context,
 )
 
 

@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import httpx
+from opentelemetry.trace import Tracer
 
 from backend.events.delivery import Backoff, Outcome, attempt
+from backend.events.delivery_trace import attempt_trace
 from backend.events.outbox import Leased, Outbox
 from backend.events.payloads import body_of
 from backend.settings import Settings, WebhookEndpoint
@@ -39,14 +41,20 @@ def _now() -> datetime:
 
 
 class Relay:
-    """One relay over one database, for the endpoints of the settings."""
+    """One relay over one database, for the endpoints of the settings; with a tracer, each
+    attempt to deliver an event a traced write caused is a span of that write's trace."""
 
     def __init__(
-        self, database: Database, settings: Settings, metrics: Metrics | None = None
+        self,
+        database: Database,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.outbox = Outbox(database)
         self.settings = settings
         self.metrics = metrics
+        self.tracer = tracer
         self.endpoints: dict[str, WebhookEndpoint] = {
             endpoint.name: endpoint for endpoint in settings.webhook_endpoints
         }
@@ -161,7 +169,11 @@ class Relay:
             self._count("failed")
             logger.error("event %s: not sendable: %s", leased.event["event_id"], error)
             return
-        outcome = await attempt(client, endpoint, leased.event["event_id"], body)
+        with attempt_trace(self.tracer, leased) as traced:
+            outcome = await attempt(
+                client, endpoint, leased.event["event_id"], body, traced.headers
+            )
+            traced.got(outcome)
         try:
             await self._record(leased, outcome)
         except DatabaseUnavailable as error:
@@ -205,13 +217,16 @@ class Relay:
 
 @contextlib.asynccontextmanager
 async def running(
-    database: Database, settings: Settings, metrics: Metrics | None = None
+    database: Database,
+    settings: Settings,
+    metrics: Metrics | None = None,
+    tracer: Tracer | None = None,
 ) -> AsyncIterator[Relay | None]:
     """The server's own relay while the block runs (none when WEBHOOK_RELAY is off)."""
     if not settings.webhook_relay:
         yield None
         return
-    relay = Relay(database, settings, metrics)
+    relay = Relay(database, settings, metrics, tracer)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop), name="event relay")
     try:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal, NewType, overload
 
+from opentelemetry import trace
 from sqlalchemy import (
     BigInteger,
     ClauseElement,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     false,
     insert,
     not_,
+    null,
     select,
     update,
 )
@@ -108,6 +110,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def trace_context() -> str | None:
+    """The W3C traceparent of the span the write runs in, when this server records it (a
+    sampled request's server span), for the write's event; None otherwise, at the cost of
+    reading the current span."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return None
+    context = span.get_span_context()
+    if not context.trace_flags.sampled:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+
+
 def _owned() -> ColumnElement[bool]:
     return and_(
         tasks.c.id == bindparam("task_id", type_=BigInteger),
@@ -136,7 +151,12 @@ def _update_statement(
     return (
         update(tasks)
         .where(_completing(expected) if completes else _written(expected))
-        .values(**values, updated_at=bindparam("now"), version=tasks.c.version + 1)
+        .values(
+            **values,
+            updated_at=bindparam("now"),
+            version=tasks.c.version + 1,
+            trace_context=bindparam("trace_context"),
+        )
         .returning(*COLUMNS, tasks.c.version)
     )
 
@@ -153,6 +173,7 @@ def insert_task(gate: ColumnElement[bool] | None = None) -> Insert:
         "completed": false(),
         "created_at": bindparam("now"),
         "updated_at": bindparam("now"),
+        "trace_context": bindparam("trace_context"),
         **{name: bindparam(name) for name in CREATE_COLUMNS},
     }
     if gate is None:
@@ -162,8 +183,8 @@ def insert_task(gate: ColumnElement[bool] | None = None) -> Insert:
 
 
 def new_task_parameters(owner: OwnerId, fields: TaskCreate) -> dict[str, Any]:
-    """The values insert_task stores for a client's fields: not completed, created now.
-    Raises InvalidSchedule for a schedule the contract refuses."""
+    """The values insert_task stores for a client's fields: not completed, created now, in
+    the current trace. Raises InvalidSchedule for a schedule the contract refuses."""
     values: Mapping[str, Any] = fields.model_dump()
     schedule = Schedule.of(values).checked()
     stored = _stored({"description": None, "tags": [], **values})
@@ -172,6 +193,7 @@ def new_task_parameters(owner: OwnerId, fields: TaskCreate) -> dict[str, Any]:
         **schedule.columns(),
         "owner": owner,
         "now": _now(),
+        "trace_context": trace_context(),
     }
 
 
@@ -263,7 +285,13 @@ class TaskStore:
             ("update", columns, _expected_key(expected), completes),
             lambda: _update_statement(columns, expected, completes=completes),
         )
-        params = {**stored, "owner": owner, "task_id": task_id, "now": _now()}
+        params = {
+            **stored,
+            "owner": owner,
+            "task_id": task_id,
+            "now": _now(),
+            "trace_context": trace_context(),
+        }
         written = await self._write_one(statement, params, task_id, expected, completes)
         if written is None:
             return await self._write_locked(owner, task_id, expected, lambda _: stored)
@@ -282,11 +310,17 @@ class TaskStore:
                     completed=not_(tasks.c.completed),
                     updated_at=bindparam("now"),
                     version=tasks.c.version + 1,
+                    trace_context=bindparam("trace_context"),
                 )
                 .returning(*COLUMNS, tasks.c.version)
             ),
         )
-        params = {"owner": owner, "task_id": task_id, "now": _now()}
+        params = {
+            "owner": owner,
+            "task_id": task_id,
+            "now": _now(),
+            "trace_context": trace_context(),
+        }
         written = await self._write_one(statement, params, task_id, expected, True)
         if written is None:
             return await self._write_locked(
@@ -308,11 +342,19 @@ class TaskStore:
                     completed=bindparam("completed"),
                     updated_at=case((unchanged, tasks.c.updated_at), else_=bindparam("now")),
                     version=case((unchanged, tasks.c.version), else_=tasks.c.version + 1),
+                    # No event when unchanged, so no trace for one (the row keeps none).
+                    trace_context=case((unchanged, null()), else_=bindparam("trace_context")),
                 )
                 .returning(*COLUMNS, tasks.c.version)
             ),
         )
-        params = {"owner": owner, "task_id": task_id, "completed": completed, "now": _now()}
+        params = {
+            "owner": owner,
+            "task_id": task_id,
+            "completed": completed,
+            "now": _now(),
+            "trace_context": trace_context(),
+        }
         written = await self._write_one(statement, params, task_id, expected, completed)
         if written is None:
             return await self._write_locked(
@@ -407,14 +449,25 @@ class TaskStore:
                 if following is not None:
                     created = await transaction.write(
                         self._statement(("create",), insert_task),
-                        {**following, "owner": owner, "now": _now()},
+                        {
+                            **following,
+                            "owner": owner,
+                            "now": _now(),
+                            "trace_context": trace_context(),
+                        },
                     )
                     values = {**values, "next_occurrence_id": created[0]["id"]}
             columns = tuple(sorted(values))
             statement = self._statement(
                 ("locked update", columns), lambda: _update_statement(columns, None)
             )
-            params = {**values, "owner": owner, "task_id": task_id, "now": _now()}
+            params = {
+                **values,
+                "owner": owner,
+                "task_id": task_id,
+                "now": _now(),
+                "trace_context": trace_context(),
+            }
             return _stored_task((await transaction.write(statement, params))[0])
 
 

@@ -59,6 +59,8 @@ TagsType = ARRAY(String(32)).with_variant(JSON(), "sqlite")
 # Priority ranks: descending order is high first, so the priority sort is one index range
 # read backwards, like the newest-first sort.
 PRIORITY_RANKS: Final = {"high": 3, "medium": 2, "low": 1}
+# A W3C traceparent of version 00: `00-<32 hex>-<16 hex>-<2 hex>`.
+TRACE_CONTEXT_CHARS: Final = 55
 
 # The search indexes differ by database: a pg_trgm GIN index on PostgreSQL, an FTS5 trigram
 # table (and its shadow tables) on SQLite. The migrations create them; they are not tables
@@ -150,6 +152,11 @@ class TaskRecord(SQLModel, table=True):
     )
     # The `remind_at` whose moment the reminder scheduler claimed (sent, or passed completed).
     reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The writing request's W3C traceparent, for its event: the trigger moves it into the
+    # event and leaves NULL here, so a later write that does not set it passes on no trace.
+    trace_context: str | None = Field(
+        default=None, sa_column=Column(String(TRACE_CONTEXT_CHARS), nullable=True)
+    )
     # Title and description after the search's case folding (backend/tasks/search.py): searches
     # compare these, so that case is ignored the same way on both databases.
     title_folded: str = Field(
@@ -231,6 +238,11 @@ class TaskEventRecord(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     dispatched: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # The W3C traceparent of the write that caused the event, when that write was traced:
+    # the relay's delivery continues its trace. None for deletions and reminders.
+    trace_context: str | None = Field(
+        default=None, sa_column=Column(String(TRACE_CONTEXT_CHARS), nullable=True)
     )
 
 

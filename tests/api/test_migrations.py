@@ -284,11 +284,12 @@ async def test_priorities_tags_and_search_text_of_revision_2_survive_head_and_ba
     after = seeded_rows(empty_url)
     # Later revisions add columns with defaults (0004: every task at version 1; 0005: due
     # on its day in UTC, no time, rule or reminder; 0007: no event yet, no reminder
-    # claimed); the columns of 0002 keep every value.
+    # claimed; 0008: no trace context); the columns of 0002 keep every value.
     assert {row.pop("version") for row in after["tasks"]} == {1}
     assert {(row.pop("event_sequence"), row.pop("reminded_at")) for row in after["tasks"]} == {
         (0, None)
     }
+    assert {row.pop("trace_context") for row in after["tasks"]} == {None}
     assert {tuple(row.pop(name) for name in SCHEDULE_DEFAULTS) for row in after["tasks"]} == {
         tuple(SCHEDULE_DEFAULTS.values())
     }

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import standardwebhooks
+from opentelemetry.trace import Tracer
 from sqlalchemy import text
 
 from backend.events.relay import Relay
@@ -108,16 +109,18 @@ async def recorded(database: Database, owner: str) -> list[dict[str, Any]]:
 DEADLINE_SECONDS = 20.0
 
 
-def relay_for(url: str, secrets: list[str], **values: Any) -> tuple[Relay, str]:
-    """A relay (its own connection) with one endpoint of a new name, and that name; retries
-    waits of 10-50 ms unless `values` say otherwise."""
+def relay_for(
+    url: str, secrets: list[str], tracer: Tracer | None = None, **values: Any
+) -> tuple[Relay, str]:
+    """A relay (its own connection, the tracer's spans) with one endpoint of a new name, and
+    that name; retries waits of 10-50 ms unless `values` say otherwise."""
     name = f"e{uuid.uuid4().hex[:12]}"
     settings = events_settings(
         url,
         webhook_endpoints=[endpoint(name, secrets)],
         **{"webhook_retry_base_seconds": 0.01, "webhook_retry_max_seconds": 0.05, **values},
     )
-    return Relay(connect(settings), settings), name
+    return Relay(connect(settings), settings, tracer=tracer), name
 
 
 async def run_until(relay: Relay, client: httpx.AsyncClient, done: Callable[[], bool]) -> None:
