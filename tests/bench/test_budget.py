@@ -197,7 +197,11 @@ def test_cells_over_budget_are_measured_again_and_judged_on_every_pair(
     again: list[list[str]] = []
 
     def fake_measure(
-        release_tree: Path, arguments: object, scratch: Path, cells: Sequence[Cell] = ()
+        release_tree: Path,
+        arguments: object,
+        scratch: Path,
+        cells: Sequence[Cell] = (),
+        environments: tuple[dict[str, str], dict[str, str]] = ({}, {}),
     ) -> list[Cell]:
         if not cells:
             return [unlucky, steady]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -52,7 +52,14 @@ class FakeServed:
     calls: ClassVar[list[tuple[str, str, int]]] = []
     cost: ClassVar[dict[str, float]] = {"release": 0.000100, "now": 0.000115}
 
-    def __init__(self, tree: Path, database_url: str, operations: Sequence[str], log: Path) -> None:
+    def __init__(
+        self,
+        tree: Path,
+        database_url: str,
+        operations: Sequence[str],
+        log: Path,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = tree.name
         self.operations = operations
         self.closed = False

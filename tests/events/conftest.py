@@ -77,10 +77,12 @@ class Receiver:
         self.verifier = standardwebhooks.Webhook(secret)
         self.answer = answer or (lambda _attempt: httpx.Response(204))
         self.attempts: list[httpx.Request] = []
+        self.attempted_at: list[float] = []  # time.monotonic() of each attempt's arrival
         self.accepted: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.attempts.append(request)
+        self.attempted_at.append(time.monotonic())
         payload: dict[str, Any] = self.verifier.verify(request.content, dict(request.headers))
         response = self.answer(len(self.attempts))
         if 200 <= response.status_code < 300:
