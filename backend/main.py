@@ -16,7 +16,7 @@ from backend.contract import load_contract, methods_for, query_parameter_names
 from backend.errors import install_error_handlers
 from backend.events import relay
 from backend.events.outbox import Outbox
-from backend.http.access_log import AccessLog, RouteOf
+from backend.http.access_log import AccessLog
 from backend.http.body_limits import BodyLimits
 from backend.http.cors import Cors, CorsPolicy, request_headers, success_headers
 from backend.http.docs_pages import install_docs_pages
@@ -31,8 +31,8 @@ from backend.storage.schema import upgrade_to_head
 from backend.telemetry import gauges, multiprocess, tracing
 from backend.telemetry.exposition import MetricsPage
 from backend.telemetry.metrics import Metrics
-from backend.telemetry.middleware import TraceRequests
 from backend.telemetry.requests import RequestMetrics
+from backend.telemetry.spans import RequestSpans
 from backend.telemetry.statements import ObservedDatabase
 
 logger = logging.getLogger(__name__)
@@ -151,13 +151,13 @@ def create_app(
         )
         app.add_middleware(Cors, policy=policy)
     # Outside everything else, so that its id and line cover every answer; it tells the
-    # metrics of each request too.
-    fixed_paths = _fixed_paths(app, health.router)
-    observer = RequestMetrics(metrics) if metrics is not None else None
-    app.add_middleware(AccessLog, fixed_paths=fixed_paths, observer=observer)
-    if traced is not None:
-        # Outermost: the access line is written inside the request's span.
-        app.add_middleware(TraceRequests, tracing=traced, route_of=RouteOf(fixed_paths))
+    # metrics of each request too, and starts and ends its span.
+    app.add_middleware(
+        AccessLog,
+        fixed_paths=_fixed_paths(app, health.router),
+        observer=RequestMetrics(metrics) if metrics is not None else None,
+        tracer=RequestSpans(traced) if traced is not None else None,
+    )
     return app
 
 

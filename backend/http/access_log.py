@@ -24,6 +24,7 @@ from backend.http.log_redaction import looks_like_jwt
 REQUEST_ID_HEADER: Final = "x-request-id"
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
 _TRACEPARENT_HEADER_BYTES: Final = b"traceparent"
+_TRACESTATE_HEADER_BYTES: Final = b"tracestate"
 # W3C Trace Context: version-trace_id-parent_id-flags; an all-zero trace id is invalid.
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 MAX_REQUEST_ID_LENGTH: Final = 64
@@ -53,16 +54,24 @@ def request_id_from(supplied: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def _supplied_ids(scope: Scope) -> tuple[str | None, str | None]:
-    """The caller's `X-Request-ID`, and the trace id of its `traceparent` (when well formed)."""
-    request_id = trace_id = None
+def _supplied_ids(scope: Scope) -> tuple[str | None, dict[str, str] | None]:
+    """The caller's `X-Request-ID`, and its W3C trace context headers (`traceparent`,
+    `tracestate`) if it sent any."""
+    request_id = None
+    carrier: dict[str, str] | None = None
     for name, value in scope.get("headers", ()):
         if name == _REQUEST_ID_HEADER_BYTES:
             request_id = value.decode("latin-1")
-        elif name == _TRACEPARENT_HEADER_BYTES:
-            parent = _TRACEPARENT.fullmatch(value.decode("latin-1").strip())
-            trace_id = parent.group(1) if parent else None
-    return request_id, trace_id
+        elif name in (_TRACEPARENT_HEADER_BYTES, _TRACESTATE_HEADER_BYTES):
+            carrier = carrier or {}
+            carrier[name.decode()] = value.decode("latin-1")
+    return request_id, carrier
+
+
+def _callers_trace(carrier: dict[str, str] | None) -> str | None:
+    """The trace id of a well-formed `traceparent`."""
+    parent = _TRACEPARENT.fullmatch(carrier.get("traceparent", "").strip()) if carrier else None
+    return parent.group(1) if parent else None
 
 
 def request_id_of(scope: Scope) -> str | None:
@@ -105,10 +114,24 @@ class RequestObserver(Protocol):
     def finished(self, method: str, route: str, status: int, seconds: float) -> None: ...
 
 
+class RequestTracer(Protocol):
+    """Whoever makes a span of a request (telemetry): started before the app, with the
+    caller's trace context headers; finished after the access line, so that the line is
+    written inside the span."""
+
+    def start(self, method: str, scheme: str, carrier: dict[str, str] | None) -> object | None:
+        """A handle for `finish`, or None when the request is not traced."""
+
+    def finish(
+        self, traced: object, route: str, status: int, error: BaseException | None
+    ) -> None: ...
+
+
 class AccessLog:
     """Gives each request an id, echoes it in `X-Request-ID`, logs one line per request,
     with the route (RouteOf) and its trace (the server's span's, else the caller's
-    `traceparent`'s); tells the `observer` of each request."""
+    `traceparent`'s); tells the `observer` of each request, and lets the `tracer` make its
+    span. The one place that sees every request's method, route, status and duration."""
 
     def __init__(
         self,
@@ -116,16 +139,18 @@ class AccessLog:
         *,
         fixed_paths: Iterable[str] = (),
         observer: RequestObserver | None = None,
+        tracer: RequestTracer | None = None,
     ) -> None:
         self.app = app
         self.route_of = RouteOf(fixed_paths)
         self.observer = observer
+        self.tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        supplied_id, callers_trace = _supplied_ids(scope)
+        supplied_id, carrier = _supplied_ids(scope)
         request_id = request_id_from(supplied_id)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (_REQUEST_ID_HEADER_BYTES, request_id.encode())
@@ -142,10 +167,16 @@ class AccessLog:
         observer = self.observer
         if observer is not None:
             observer.started(method)
+        tracer = self.tracer
+        traced = tracer.start(method, scope["scheme"], carrier) if tracer is not None else None
+        failure: BaseException | None = None
         context = current_request_id.set(request_id)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_request_id)
+        except BaseException as error:
+            failure = error
+            raise
         finally:
             seconds = time.perf_counter() - started
             duration_ms = round(seconds * 1000, 2)
@@ -161,7 +192,7 @@ class AccessLog:
                     "route": route,
                     "status": status,
                     "duration_ms": duration_ms,
-                    "trace_id": current_trace_id() or callers_trace,
+                    "trace_id": current_trace_id() or _callers_trace(carrier),
                 }
                 arguments = (method, route, status, duration_ms)
                 access_logger.handle(
@@ -176,4 +207,6 @@ class AccessLog:
                         extra=fields,
                     )
                 )
+            if tracer is not None and traced is not None:
+                tracer.finish(traced, route, status, failure)
             current_request_id.reset(context)
