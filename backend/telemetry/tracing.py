@@ -6,8 +6,8 @@ OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
 variables (endpoint, headers, timeout). Sampling follows OTEL_TRACES_SAMPLER and
 OTEL_TRACES_SAMPLER_ARG when they are set; otherwise DEFAULT_SAMPLING_RATIO of the traces
 this server starts, and every trace a caller's `traceparent` says it samples. That default
-is applied by the request's span (telemetry/spans.py) before any span exists (`Tracing.root_ratio`; the
-provider then samples every root it is asked for): an unsampled request costs a random
+is drawn for each request before any span exists (telemetry/spans.py, `Tracing.root_ratio`;
+the provider then samples every root it is asked for): an unsampled request costs a random
 number, not a span. Spans are exported in batches from a thread of their own, never on a
 request's path.
 
