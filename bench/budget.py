@@ -343,12 +343,19 @@ def compare(
     return cells
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.budget", description=__doc__)
+def measurement_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """The options of a side-by-side measurement (`measure` reads them), for this command
+    and the others built on it."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--pairs", type=int, default=32, help="pairs of batches per cell (32)")
     parser.add_argument("--batch", type=int, default=40, help="requests per batch (40)")
     parser.add_argument("--warmup", type=int, default=60, help="requests of each operation first")
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = measurement_parser("python -m bench.budget", __doc__)
     parser.add_argument(
         "--against",
         metavar="VERSION|PATH",

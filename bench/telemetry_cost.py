@@ -12,7 +12,6 @@ above 1. `--part` measures one part instead, for its figures: the metrics alone,
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,15 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.budget import REPO_ROOT, CannotMeasure, Cell, compare, render, verdict
+from bench.budget import (
+    REPO_ROOT,
+    CannotMeasure,
+    Cell,
+    compare,
+    measurement_parser,
+    render,
+    verdict,
+)
 
 LIMIT = 1.05
 OFF = "telemetry off"
@@ -96,11 +103,7 @@ def table(cells: Sequence[Cell]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.telemetry_cost", description=__doc__)
-    parser.add_argument("--pairs", type=int, default=32, help="pairs of batches per cell (32)")
-    parser.add_argument("--batch", type=int, default=40, help="requests per batch (40)")
-    parser.add_argument("--warmup", type=int, default=60, help="requests of each operation first")
-    parser.add_argument("--only", choices=("sqlite", "postgres"), help="one database only")
+    parser = measurement_parser("python -m bench.telemetry_cost", __doc__)
     parser.add_argument(
         "--part", choices=PARTS, default="all", help="all of telemetry (the verdict), or a part"
     )
